@@ -1,0 +1,199 @@
+"""Where the lab lives: its directory and its ports, derived from one base port."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from gameday.errors import InvalidInputError, LabError
+
+DEFAULT_BASE_PORT = 17800
+DEFAULT_LAB_DIR = ".lab"
+LAB_DIR_ENV = "GAMEDAY_LAB_DIR"
+BASE_PORT_ENV = "GAMEDAY_LAB_BASE_PORT"
+GATEWAY_REPLICAS = 3
+ETCD_MEMBERS = 3
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class LabPorts:
+    """Every TCP port the lab listens on. All bound to 127.0.0.1."""
+
+    gateway: int
+    gateway_metrics: tuple[int, ...]
+    sink: int
+    replica_state: int
+    supervisor: int
+    redis: int
+    redis_exporter: int
+    etcd_client: tuple[int, ...]
+    etcd_peer: tuple[int, ...]
+    etcd_peer_proxy: tuple[int, ...]
+    prometheus: int
+    alertmanager: int
+    load_metrics: int
+
+    @classmethod
+    def from_base(cls, base: int, overrides: dict[str, int] | None = None) -> LabPorts:
+        if not 1024 <= base <= 65000:
+            raise InvalidInputError(
+                f"base port {base} is out of range",
+                hint="choose a base port between 1024 and 65000",
+            )
+        values: dict[str, object] = {
+            "gateway": base,
+            "gateway_metrics": tuple(base + 1 + i for i in range(GATEWAY_REPLICAS)),
+            "sink": base + 10,
+            "replica_state": base + 11,
+            "supervisor": base + 12,
+            "redis": base + 20,
+            "redis_exporter": base + 21,
+            "etcd_client": tuple(base + 30 + i for i in range(ETCD_MEMBERS)),
+            "etcd_peer": tuple(base + 33 + i for i in range(ETCD_MEMBERS)),
+            "etcd_peer_proxy": tuple(base + 36 + i for i in range(ETCD_MEMBERS)),
+            "prometheus": base + 40,
+            "alertmanager": base + 41,
+            "load_metrics": base + 50,
+        }
+        for name, port in (overrides or {}).items():
+            current = values.get(name)
+            if current is None:
+                known = ", ".join(sorted(values))
+                raise InvalidInputError(f"unknown port name {name!r}", hint=f"use one of: {known}")
+            if isinstance(current, tuple):
+                raise InvalidInputError(
+                    f"port {name!r} is a range of {len(current)} ports",
+                    hint="move the whole lab with --base-port instead",
+                )
+            values[name] = port
+        return cls(**values)  # type: ignore[arg-type]
+
+    def all(self) -> dict[str, int]:
+        """Every port by a unique name (ranges numbered), for conflict checks."""
+        named: dict[str, int] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, tuple):
+                for index, port in enumerate(value):
+                    named[f"{item.name}[{index}]"] = port
+            else:
+                named[item.name] = value
+        return named
+
+
+@dataclass(frozen=True)
+class LabConfig:
+    """The lab's directory (state, data, logs, configs) and its ports."""
+
+    directory: Path
+    ports: LabPorts
+    extra_rule_files: tuple[Path, ...] = field(default=())
+
+    @property
+    def config_file(self) -> Path:
+        return self.directory / "lab.json"
+
+    @property
+    def logs(self) -> Path:
+        return self.directory / "logs"
+
+    @property
+    def run(self) -> Path:
+        return self.directory / "run"
+
+    @property
+    def pids_file(self) -> Path:
+        return self.run / "pids.json"
+
+    @property
+    def data(self) -> Path:
+        return self.directory / "data"
+
+    @property
+    def notifications_file(self) -> Path:
+        # Outside data/ on purpose: data/ is wiped at each `lab up`, deliveries are kept.
+        return self.directory / "notifications.jsonl"
+
+    def url(self, port: int, path: str = "") -> str:
+        return f"http://{HOST}:{port}{path}"
+
+    @property
+    def prometheus_url(self) -> str:
+        return self.url(self.ports.prometheus)
+
+    @property
+    def alertmanager_url(self) -> str:
+        return self.url(self.ports.alertmanager)
+
+    @property
+    def gateway_url(self) -> str:
+        return self.url(self.ports.gateway)
+
+    @property
+    def sink_url(self) -> str:
+        return self.url(self.ports.sink)
+
+    @property
+    def supervisor_url(self) -> str:
+        return self.url(self.ports.supervisor, "/RPC2")
+
+    @property
+    def etcd_endpoints(self) -> list[str]:
+        return [self.url(port) for port in self.ports.etcd_client]
+
+    def save(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        document = {
+            "directory": str(self.directory),
+            "ports": asdict(self.ports),
+            "extra_rule_files": [str(path) for path in self.extra_rule_files],
+        }
+        self.config_file.write_text(json.dumps(document, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> LabConfig:
+        document = json.loads(path.read_text())
+        ports = {
+            key: tuple(value) if isinstance(value, list) else value
+            for key, value in document["ports"].items()
+        }
+        return cls(
+            directory=Path(document["directory"]),
+            ports=LabPorts(**ports),  # type: ignore[arg-type]
+            extra_rule_files=tuple(Path(p) for p in document.get("extra_rule_files", [])),
+        )
+
+
+def resolve_lab_dir(option: str | os.PathLike[str] | None) -> Path:
+    """The lab directory: the option, else $GAMEDAY_LAB_DIR, else ./.lab; always absolute."""
+    chosen = option or os.environ.get(LAB_DIR_ENV) or DEFAULT_LAB_DIR
+    return Path(chosen).expanduser().resolve()
+
+
+def resolve_base_port(option: int | None) -> int:
+    if option is not None:
+        return option
+    raw = os.environ.get(BASE_PORT_ENV)
+    if raw is None:
+        return DEFAULT_BASE_PORT
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInputError(
+            f"${BASE_PORT_ENV} is {raw!r}, not a port number", hint="set it to e.g. 17800"
+        ) from None
+
+
+def load_running_config(directory: Path) -> LabConfig:
+    """The configuration a running (or crashed) lab was started with."""
+    path = directory / "lab.json"
+    if not path.is_file():
+        raise LabError(
+            f"no lab in {str(directory)!r}",
+            part="lab",
+            hint="start one with `gameday lab up`, or point --lab-dir at the lab's directory",
+        )
+    return LabConfig.load(path)

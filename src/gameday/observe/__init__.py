@@ -1,0 +1,1 @@
+"""Observation: Prometheus and Alertmanager clients, and the notification sink."""

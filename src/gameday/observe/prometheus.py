@@ -1,0 +1,108 @@
+"""Prometheus, through prometheus-api-client: instant queries, targets and alerts."""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+import requests
+from prometheus_api_client import PrometheusConnect
+from prometheus_api_client.exceptions import PrometheusApiClientException
+from urllib3.util.retry import Retry
+
+from gameday.errors import EnvironmentProblem
+
+REQUEST_TIMEOUT_S = 5
+
+
+class TargetHealth(TypedDict):
+    job: str
+    instance: str
+    health: str
+    last_error: str
+    labels: dict[str, str]
+
+
+class ActiveAlert(TypedDict):
+    """An alert as Prometheus' /api/v1/alerts reports it (pending or firing)."""
+
+    alertname: str
+    state: str
+    active_at: str
+    labels: dict[str, str]
+    value: str
+
+
+class Prometheus:
+    """A Prometheus server's HTTP API with timeouts and no silent retries."""
+
+    def __init__(self, url: str, *, timeout: float = REQUEST_TIMEOUT_S) -> None:
+        self.url = url.rstrip("/")
+        # No retries: gameday polls with its own deadlines, and a retry with
+        # back-off would blur the timestamps it measures.
+        self._client = PrometheusConnect(
+            url=self.url,
+            retry=Retry(total=0),
+            timeout=timeout,
+        )
+        self._timeout = timeout
+
+    def _fail(self, what: str, exc: Exception) -> EnvironmentProblem:
+        return EnvironmentProblem(
+            f"prometheus at {self.url} did not answer {what}: {exc}",
+            hint="is the lab up? `gameday lab status` shows each part",
+        )
+
+    def query(self, promql: str) -> list[dict[str, Any]]:
+        """An instant query; the raw result vector."""
+        try:
+            result: list[dict[str, Any]] = self._client.custom_query(promql)
+        except (requests.RequestException, PrometheusApiClientException) as exc:
+            raise self._fail(f"the query {promql!r}", exc) from exc
+        return result
+
+    def query_value(self, promql: str) -> float | None:
+        """The value of a query that yields one sample; None when it yields none."""
+        result = self.query(promql)
+        if not result:
+            return None
+        return float(result[0]["value"][1])
+
+    def targets(self) -> list[TargetHealth]:
+        try:
+            data = self._client.get_targets(state="active")
+        except (requests.RequestException, PrometheusApiClientException) as exc:
+            raise self._fail("for its targets", exc) from exc
+        return [
+            TargetHealth(
+                job=str(target["labels"].get("job", "")),
+                instance=str(target["labels"].get("instance", "")),
+                health=str(target.get("health", "unknown")),
+                last_error=str(target.get("lastError", "")),
+                labels={str(k): str(v) for k, v in target["labels"].items()},
+            )
+            for target in data.get("activeTargets", [])
+        ]
+
+    def alerts(self) -> list[ActiveAlert]:
+        """Alerts that are pending or firing now."""
+        try:
+            response = requests.get(f"{self.url}/api/v1/alerts", timeout=self._timeout)
+            response.raise_for_status()
+        except requests.RequestException as exc:
+            raise self._fail("for its alerts", exc) from exc
+        return [
+            ActiveAlert(
+                alertname=str(alert["labels"].get("alertname", "")),
+                state=str(alert["state"]),
+                active_at=str(alert.get("activeAt", "")),
+                labels={str(k): str(v) for k, v in alert["labels"].items()},
+                value=str(alert.get("value", "")),
+            )
+            for alert in response.json()["data"]["alerts"]
+        ]
+
+    def reachable(self) -> bool:
+        try:
+            return requests.get(f"{self.url}/-/ready", timeout=self._timeout).status_code == 200
+        except requests.RequestException:
+            return False
