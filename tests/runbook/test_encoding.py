@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import pytest
+
+from gameday.runbook.encoding import decode_text, repair_mojibake
+
+
+@pytest.mark.parametrize(
+    ("garbled", "clean"),
+    [
+        ("a â€” b", "a — b"),  # UTF-8 read as cp1252
+        ("ðŸ”´ Critical", "🔴 Critical"),  # emoji read as cp1252
+        ("ğŸš¨ INCIDENT", "🚨 INCIDENT"),  # emoji read as cp1254
+        ("\uf8ffüìö Runbooks", "📚 Runbooks"),  # read as Mac Roman
+        ("‚Üí next", "→ next"),  # Mac Roman arrow
+        ("â”Œâ”€â”", "┌─┐"),  # box drawing with the dropped 0x90 byte
+        ("âš\xa0ï¸ warn", "⚠\ufe0f warn"),  # dropped 0x8F of the variation selector
+        ("10Âµs", "10µs"),
+        ("It\u00e2\u0080\u0099s", "It\u2019s"),  # C1 control characters from Latin-1
+    ],
+)
+def test_repairs_mojibake(garbled: str, clean: str) -> None:
+    assert repair_mojibake(garbled) == clean
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["plain ascii", "naïve café", "«é»", "→ ✅ 🔴 — ü", "Straße", "日本語", ""],
+)
+def test_leaves_clean_text_alone(text: str) -> None:
+    assert repair_mojibake(text) == text
+
+
+def test_repairs_double_encoding() -> None:
+    once = "café".encode().decode("cp1252")
+    twice = once.encode().decode("cp1252")
+    assert twice == "cafÃƒÂ©"
+    assert repair_mojibake(twice) == "café"
+
+
+def test_decode_text_falls_back_to_cp1252() -> None:
+    assert decode_text("café — ok".encode("cp1252")) == "café — ok"
+    assert decode_text("\ufeffhello".encode()) == "hello"
+    assert decode_text(bytes([0x81, 0x8D])) == "\x81\x8d"
