@@ -6,7 +6,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
-# binary:package pairs the lab needs.
+# binary:package pairs the lab needs; a "binary" with a "/" is a file (glob) the
+# package installs, for packages without a command.
 DEBIAN_NEEDS=(
   "prometheus:prometheus"
   "promtool:prometheus"
@@ -15,6 +16,14 @@ DEBIAN_NEEDS=(
   "prometheus-redis-exporter:prometheus-redis-exporter"
   "etcd:etcd-server"
   "etcdctl:etcd-client"
+  "ffmpeg:ffmpeg"
+  "gst-launch-1.0:gstreamer1.0-tools"
+  "/usr/lib/*/girepository-1.0/GstRtspServer-1.0.typelib:gir1.2-gst-rtsp-server-1.0"
+  "/usr/lib/python3/dist-packages/gi/overrides/Gst.py:python3-gst-1.0"
+  "/usr/lib/*/gstreamer-1.0/libgstvideotestsrc.so:gstreamer1.0-plugins-base"
+  "/usr/lib/*/gstreamer-1.0/libgstrtp.so:gstreamer1.0-plugins-good"
+  "/usr/lib/*/gstreamer-1.0/libgstx264.so:gstreamer1.0-plugins-ugly"
+  "/usr/lib/*/gstreamer-1.0/libgstrtspclientsink.so:gstreamer1.0-rtsp"
 )
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -23,7 +32,11 @@ install_debian_packages() {
   local extra=("$@") missing=() pair bin pkg
   for pair in "${DEBIAN_NEEDS[@]}" "${extra[@]}"; do
     bin="${pair%%:*}"; pkg="${pair#*:}"
-    command -v "$bin" >/dev/null 2>&1 || missing+=("$pkg")
+    if [[ "$bin" == */* ]]; then
+      compgen -G "$bin" >/dev/null || missing+=("$pkg")
+    else
+      command -v "$bin" >/dev/null 2>&1 || missing+=("$pkg")
+    fi
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)

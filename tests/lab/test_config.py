@@ -49,3 +49,12 @@ def test_config_round_trips_through_its_file(tmp_path: Path) -> None:
     )
     config.save()
     assert LabConfig.load(config.config_file) == config
+
+
+def test_camera_vision_and_peer_proxy_control_ports_follow_the_base_port() -> None:
+    ports = LabPorts.from_base(20000)
+    assert ports.peer_proxy_control == 20039
+    assert ports.cameras == (20060, 20061, 20062, 20063)
+    assert ports.vision == 20064
+    config = LabConfig(directory=Path("/tmp/lab"), ports=ports)
+    assert config.camera_urls[0] == "rtsp://127.0.0.1:20060/stream"

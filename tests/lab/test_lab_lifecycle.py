@@ -66,10 +66,10 @@ def test_up_with_team_rules_status_crash_and_down_leave_nothing(
 
     status = gameday("lab", "status", "--lab-dir", str(lab_dir), "--json")
     report = json.loads(status.stdout)
-    assert len(report["processes"]) == 13
+    assert len(report["processes"]) == 18
     assert all(t["health"] == "up" for t in report["targets"])
     table = gameday("lab", "status", "--lab-dir", str(lab_dir)).stdout
-    assert "gateway-2" in table and "RESTARTS" in table and "11/11 up" in table
+    assert "gateway-2" in table and "RESTARTS" in table and "13/13 up" in table
 
     # The supervisor crashes: its children are orphaned, `down` must still find them.
     supervisord_pid = int((lab_dir / "run" / "supervisord.pid").read_text())
@@ -78,7 +78,8 @@ def test_up_with_team_rules_status_crash_and_down_leave_nothing(
     config = load_running_config(lab_dir.resolve())
     orphans = lifecycle.leftover_pids(config)
     names = sorted(Path(f"/proc/{pid}/comm").read_text().strip() for pid in orphans)
-    assert len(orphans) == 13, " ".join(names)  # redis hides the environment marker; the record has it
+    # redis hides the environment marker; the record has it
+    assert len(orphans) == 18, " ".join(names)
     crashed = json.loads(gameday("lab", "status", "--lab-dir", str(lab_dir), "--json").stdout)
     assert crashed["supervisor"].startswith("crashed")
 

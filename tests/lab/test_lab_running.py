@@ -71,11 +71,16 @@ def test_every_part_runs_and_every_target_is_up(lab: LabConfig) -> None:
         "prometheus",
         "alertmanager",
         "sink",
+        "camera",
+        "vision",
     }
     assert all(row["state"] == "RUNNING" and row["pid"] for row in report["processes"])
     assert report["targets"] and all(t["health"] == "up" for t in report["targets"])
     gateways = [t for t in report["targets"] if t["job"] == "gateway"]
     assert len(gateways) == 3
+    assert {t["job"] for t in report["targets"]} >= {"vision", "peer-proxy"}
+    cameras = [row for row in report["processes"] if row["part"] == "camera"]
+    assert [row["address"] for row in cameras] == lab.camera_urls
 
 
 def test_gateway_serves_quota_on_redis_and_config_on_etcd(lab: LabConfig) -> None:

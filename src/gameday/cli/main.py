@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
 
 import click
 
 from gameday import __version__
-from gameday.errors import EXIT_INTERRUPTED, GamedayError
+from gameday.errors import EXIT_ENVIRONMENT, EXIT_INTERRUPTED, GamedayError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -30,14 +31,18 @@ def cli(verbose: bool) -> None:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # chaoslib narrates every step at WARNING; gameday prints its own progress.
+    logging.getLogger("chaostoolkit").setLevel(logging.INFO if verbose else logging.ERROR)
 
 
 def _register_commands() -> None:
     # Imported here, not at module top, so `gameday --help` stays fast and a
     # broken optional command cannot break the others' import.
-    from gameday.cli import lab
+    from gameday.cli import lab, run
 
     cli.add_command(lab.lab)
+    cli.add_command(run.run)
+    cli.add_command(run.validate)
     for name in ("runbook", "coverage", "tabletop"):
         try:
             module = __import__(f"gameday.cli.{name}", fromlist=["command"])
@@ -59,10 +64,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except click.exceptions.UsageError as exc:
+        exc.show()
+        sys.exit(2)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:
+        # A bug, not a verdict: say so plainly, keep the traceback for the report.
+        if logging.getLogger().isEnabledFor(logging.INFO):
+            traceback.print_exc()
+        click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("  hint: rerun with -v for the traceback, and report it", err=True)
+        sys.exit(EXIT_ENVIRONMENT)
     sys.exit(0)

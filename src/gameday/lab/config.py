@@ -15,6 +15,7 @@ LAB_DIR_ENV = "GAMEDAY_LAB_DIR"
 BASE_PORT_ENV = "GAMEDAY_LAB_BASE_PORT"
 GATEWAY_REPLICAS = 3
 ETCD_MEMBERS = 3
+CAMERAS = 4
 HOST = "127.0.0.1"
 
 
@@ -32,9 +33,12 @@ class LabPorts:
     etcd_client: tuple[int, ...]
     etcd_peer: tuple[int, ...]
     etcd_peer_proxy: tuple[int, ...]
+    peer_proxy_control: int
     prometheus: int
     alertmanager: int
     load_metrics: int
+    cameras: tuple[int, ...]
+    vision: int
 
     @classmethod
     def from_base(cls, base: int, overrides: dict[str, int] | None = None) -> LabPorts:
@@ -54,9 +58,12 @@ class LabPorts:
             "etcd_client": tuple(base + 30 + i for i in range(ETCD_MEMBERS)),
             "etcd_peer": tuple(base + 33 + i for i in range(ETCD_MEMBERS)),
             "etcd_peer_proxy": tuple(base + 36 + i for i in range(ETCD_MEMBERS)),
+            "peer_proxy_control": base + 39,
             "prometheus": base + 40,
             "alertmanager": base + 41,
             "load_metrics": base + 50,
+            "cameras": tuple(base + 60 + i for i in range(CAMERAS)),
+            "vision": base + 64,
         }
         for name, port in (overrides or {}).items():
             current = values.get(name)
@@ -105,6 +112,11 @@ class LabConfig:
         return self.directory / "run"
 
     @property
+    def load_targets_file(self) -> Path:
+        """Prometheus file-based discovery of the load generator's metrics, while load runs."""
+        return self.directory / "config" / "load-targets.json"
+
+    @property
     def pids_file(self) -> Path:
         return self.run / "pids.json"
 
@@ -143,6 +155,19 @@ class LabConfig:
     @property
     def etcd_endpoints(self) -> list[str]:
         return [self.url(port) for port in self.ports.etcd_client]
+
+    @property
+    def camera_urls(self) -> list[str]:
+        """The RTSP stream of each simulated camera, camera-0 first."""
+        return [f"rtsp://{HOST}:{port}/stream" for port in self.ports.cameras]
+
+    @property
+    def vision_url(self) -> str:
+        return self.url(self.ports.vision)
+
+    @property
+    def peer_proxy_url(self) -> str:
+        return self.url(self.ports.peer_proxy_control)
 
     def save(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)

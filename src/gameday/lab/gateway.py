@@ -22,6 +22,8 @@ import redis.asyncio as aioredis
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from gameday.lab.config import HOST, LabConfig
@@ -124,7 +126,9 @@ def build_app(config: LabConfig, replica: int) -> web.Application:
         port=config.ports.redis,
         socket_timeout=DEPENDENCY_TIMEOUT_S,
         socket_connect_timeout=DEPENDENCY_TIMEOUT_S,
-        retry_on_timeout=False,
+        # Fail fast: retries with back-off would turn a Redis outage into slow
+        # requests, hiding it from the error-rate SLO the runbook measures.
+        retry=Retry(NoBackoff(), 0),
     )
     holder: dict[str, EtcdKV] = {}
 

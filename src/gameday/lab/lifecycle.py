@@ -106,6 +106,7 @@ def _prepare(config: LabConfig, parts: list[Part]) -> Path:
     for directory in (config.logs, config.run, config.data / "redis", config.directory / "config"):
         directory.mkdir(parents=True, exist_ok=True)
     (config.run / "restarts.json").unlink(missing_ok=True)
+    config.load_targets_file.write_text("[]\n")
     config.save()
     rule_files = monitoring.lab_rule_files() + list(config.extra_rule_files)
     monitoring.write_yaml(

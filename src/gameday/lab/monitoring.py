@@ -65,10 +65,19 @@ def prometheus_config(config: LabConfig, rule_files: list[Path]) -> dict[str, An
                 "etcd",
                 *(_target(port, member=f"etcd-{i}") for i, port in enumerate(ports.etcd_client)),
             ),
+            job("peer-proxy", _target(ports.peer_proxy_control)),
+            job("vision", _target(ports.vision, deployment="vision")),
             {**job("kube-state-metrics", _target(ports.replica_state)), "honor_labels": True},
             job("notification-sink", _target(ports.sink)),
             job("alertmanager", _target(ports.alertmanager)),
             job("prometheus", _target(ports.prometheus)),
+            {
+                # Locust's client-side figures: present only while load runs.
+                "job_name": "locust",
+                "file_sd_configs": [
+                    {"files": [str(config.load_targets_file)], "refresh_interval": "1s"}
+                ],
+            },
         ],
     }
 

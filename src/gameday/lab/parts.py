@@ -9,6 +9,16 @@ from gameday.lab.config import ETCD_MEMBERS, GATEWAY_REPLICAS, HOST, LabConfig
 from gameday.lab.supervisor import Part, Program
 
 APT = "apt-get install -y --no-install-recommends"
+SYSTEM_PYTHON = "/usr/bin/python3"
+CAMERA_PACKAGES = (
+    "gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good "
+    "gstreamer1.0-plugins-ugly gstreamer1.0-tools gstreamer1.0-rtsp python3-gst-1.0"
+)
+
+
+def camera_script() -> Path:
+    """The standalone camera server, run by the system interpreter (only it has `gi`)."""
+    return Path(__file__).with_name("camera.py")
 
 
 def _python_module(module: str, *args: str) -> list[str]:
@@ -97,7 +107,8 @@ def lab_parts(config: LabConfig, *, prometheus_yml: Path, alertmanager_yml: Path
                 Program(
                     name="peer-proxy",
                     command=_python_module("gameday.lab.peer_proxy", "--lab-config", lab_json),
-                    address=", ".join(f"{HOST}:{p}" for p in ports.etcd_peer_proxy),
+                    address=", ".join(f"{HOST}:{p}" for p in ports.etcd_peer_proxy)
+                    + f" (control {HOST}:{ports.peer_proxy_control})",
                     priority=150,
                 ),
             ),
@@ -173,6 +184,42 @@ def lab_parts(config: LabConfig, *, prometheus_yml: Path, alertmanager_yml: Path
                     command=_python_module("gameday.lab.replica_state", "--lab-config", lab_json),
                     address=f"{HOST}:{ports.replica_state}",
                     priority=300,
+                ),
+            ),
+        ),
+        Part(
+            name="camera",
+            binary=SYSTEM_PYTHON,
+            install_hint=f"{APT} python3 {CAMERA_PACKAGES}",
+            programs=tuple(
+                Program(
+                    name=f"camera-{i}",
+                    command=[
+                        SYSTEM_PYTHON,
+                        str(camera_script()),
+                        "--port",
+                        str(port),
+                        "--name",
+                        f"camera-{i}",
+                    ],
+                    address=url,
+                    priority=200,
+                    stop_wait_s=5,
+                )
+                for i, (port, url) in enumerate(zip(ports.cameras, config.camera_urls, strict=True))
+            ),
+        ),
+        Part(
+            name="vision",
+            binary=sys.executable,
+            install_hint="reinstall gameday (it needs PyAV: pip install av)",
+            programs=(
+                Program(
+                    name="vision",
+                    command=_python_module("gameday.lab.vision", "--lab-config", lab_json),
+                    address=f"{HOST}:{ports.vision}",
+                    priority=400,
+                    stop_wait_s=5,
                 ),
             ),
         ),

@@ -1,0 +1,1 @@
+"""Probes on alerts and their delivery: fires within N s, does not fire, reached receiver R."""

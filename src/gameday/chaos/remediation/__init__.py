@@ -1,0 +1,1 @@
+"""Remediation left to people: announce what the runbook asks them to do."""

@@ -1,0 +1,101 @@
+"""`gameday run` and `gameday validate`: one experiment, with verdicts and exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gameday.engine.runner import RunOptions, prepare, run_experiment_file
+from gameday.errors import (
+    EXIT_ENVIRONMENT,
+    EXIT_EXPECTATION_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+)
+from gameday.report.terminal import summary_lines
+
+EXIT_BY_STATUS = {
+    "passed": EXIT_OK,
+    "failed": EXIT_EXPECTATION_FAILED,
+    "interrupted": EXIT_INTERRUPTED,
+    "error": EXIT_ENVIRONMENT,
+}
+LAB_DIR = click.option(
+    "--lab-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The lab to run against [default: the experiment's gameday_lab_dir, "
+    "$GAMEDAY_LAB_DIR or ./.lab].",
+)
+
+
+@click.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write result.json and the journal [default: reports/<time>-<title>].",
+)
+@click.option(
+    "--manual",
+    is_flag=True,
+    help="People remediate, following the runbook; gameday waits and measures how long "
+    "the SLOs take to come back.",
+)
+@click.option(
+    "--manual-timeout",
+    type=float,
+    default=600.0,
+    show_default=True,
+    help="With --manual: seconds to wait for the SLOs to be restored.",
+)
+@LAB_DIR
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines, only the summary.")
+def run(
+    path: Path,
+    report_dir: Path | None,
+    manual: bool,
+    manual_timeout: float,
+    lab_dir: Path | None,
+    quiet: bool,
+) -> None:
+    """Run a Chaos Toolkit experiment under load and judge it.
+
+    \b
+    Validates PATH (nothing is injected when it is invalid), holds load, injects
+    the fault, checks every expectation (alerts fire and reach their receiver,
+    SLOs hold and are restored), always rolls back, and writes result.json and
+    the Chaos Toolkit journal.
+
+    \b
+    Exit codes: 0 every expectation met; 1 an expectation failed; 2 invalid
+    input; 3 environment or infrastructure error; 130 interrupted (rolled back).
+
+    \b
+    Example:
+      gameday run experiments/redis-down.yaml
+    """
+    options = RunOptions(
+        report_dir=report_dir,
+        manual=manual,
+        manual_timeout_s=manual_timeout,
+        lab_dir=lab_dir,
+        progress=not quiet,
+    )
+    outcome = run_experiment_file(path, options)
+    for line in summary_lines(outcome.result, str(outcome.report_dir)):
+        click.echo(line)
+    raise SystemExit(EXIT_BY_STATUS[outcome.result["status"]])
+
+
+@click.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def validate(path: Path) -> None:
+    """Check an experiment without running it: YAML, Chaos Toolkit rules, every
+    activity's module, function and arguments, gameday's extension block.
+
+    Exit code 0 when valid, 2 (with the file, the place and the fix) when not.
+    """
+    experiment, _ = prepare(path, RunOptions())
+    activities = len(experiment.document.get("method") or [])
+    click.echo(f"{path}: valid experiment {experiment.title!r} ({activities} method activities)")

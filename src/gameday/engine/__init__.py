@@ -1,0 +1,1 @@
+"""Runs Chaos Toolkit experiments through chaoslib, records the timeline, guarantees rollback."""

@@ -1,0 +1,89 @@
+"""chaoslib's run events turned into timeline events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from chaoslib.run import RunEventHandler
+from chaoslib.types import Activity, Experiment, Journal, Run
+
+from gameday.engine.timeline import Timeline
+
+
+class TimelineEvents(RunEventHandler):  # type: ignore[misc]
+    """Records the experiment's phases and activities; marks remediation activities."""
+
+    def __init__(
+        self,
+        timeline: Timeline,
+        *,
+        remediation: set[str],
+        on_started: Callable[[], None] | None = None,
+        on_rollbacks: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self._timeline = timeline
+        self._remediation = remediation
+        self._on_started = on_started
+        self._on_rollbacks = on_rollbacks
+
+    def running(self, *args: Any, **kwargs: Any) -> None:
+        # Called inside chaoslib's run, after it installed its own signal handlers.
+        if self._on_started is not None:
+            self._on_started()
+
+    def start_hypothesis_before(self, experiment: Experiment) -> None:
+        self._timeline.record("steady_state_started", "steady state before the fault")
+
+    def hypothesis_before_completed(
+        self, experiment: Experiment, state: dict[str, Any], journal: Journal
+    ) -> None:
+        self._steady_state(state, "before the fault")
+
+    def start_hypothesis_after(self, experiment: Experiment) -> None:
+        self._timeline.record("steady_state_started", "steady state after the method")
+
+    def hypothesis_after_completed(
+        self, experiment: Experiment, state: dict[str, Any], journal: Journal
+    ) -> None:
+        self._steady_state(state, "after the method")
+
+    def _steady_state(self, state: dict[str, Any] | None, when: str) -> None:
+        met = bool(state and state.get("steady_state_met"))
+        self._timeline.record(
+            "steady_state_met" if met else "steady_state_failed", f"steady state {when}"
+        )
+
+    def start_method(self, experiment: Experiment) -> None:
+        self._timeline.record("method_started", "method")
+
+    def start_activity(self, activity: Activity) -> None:
+        name = str(activity.get("name", ""))
+        self._timeline.record("activity_started", name, type=activity.get("type"))
+        if name in self._remediation:
+            self._timeline.record("remediation_started", name)
+
+    def activity_completed(self, activity: Activity, run: Run) -> None:
+        name = str(activity.get("name", ""))
+        status = str(run.get("status", ""))
+        data: dict[str, object] = {"status": status, "type": activity.get("type")}
+        if run.get("exception"):
+            data["error"] = "".join(run["exception"][-1:]).strip()
+        self._timeline.record("activity_completed", f"{name}: {status}", **data)
+        if name in self._remediation:
+            self._timeline.record("remediation_completed", f"{name}: {status}")
+
+    def start_rollbacks(self, experiment: Experiment) -> None:
+        self._timeline.record("rollbacks_started", "rollbacks")
+        if self._on_rollbacks is not None:
+            self._on_rollbacks()
+
+    def rollbacks_completed(self, experiment: Experiment, journal: Journal) -> None:
+        self._timeline.record("rollbacks_completed", "rollbacks")
+
+    def interrupted(self, experiment: Experiment, journal: Journal) -> None:
+        self._timeline.record("interrupted", "the experiment was interrupted")
+
+    def signal_exit(self) -> None:
+        self._timeline.record("interrupted", "interrupted by a signal")

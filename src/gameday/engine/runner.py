@@ -1,0 +1,279 @@
+"""Runs one experiment through chaoslib with gameday's guarantees around it.
+
+Before: the experiment is validated (exit 2, nothing injected), the target
+answers (exit 3), faults left by a crashed run are reverted. During: load,
+timeline, alert watcher, progress. After, on every ending (Ctrl-C and SIGTERM
+included): chaoslib's rollbacks ("always"), the load stopped, every fault still
+in the ledger reverted, and result.json written with whatever was measured.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+import os
+import re
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from chaoslib.configuration import load_configuration
+from chaoslib.exceptions import ChaosException
+from chaoslib.experiment import run_experiment
+
+from gameday.chaos.load import control as load_control
+from gameday.chaos.target import LAB_DIR_KEY, Target, fault_ledger, resolve_target
+from gameday.engine import timeline as timeline_module
+from gameday.engine.events import TimelineEvents
+from gameday.engine.experiment import LoadedExperiment, for_manual_remediation, load_experiment
+from gameday.engine.ledger import FaultLedger
+from gameday.engine.progress import LineProgress
+from gameday.engine.timeline import Timeline
+from gameday.errors import EnvironmentProblem, InvalidInputError
+from gameday.model import RESULT_SCHEMA, Expectation, ExperimentRef, RunResult
+from gameday.observe.prometheus import Prometheus
+from gameday.observe.watcher import AlertWatcher
+from gameday.report.result_file import JOURNAL_NAME, write_json, write_result
+from gameday.verify import verdicts
+
+logger = logging.getLogger("gameday.engine.runner")
+GAMEDAY_PROBE_MODULES = ("gameday.chaos.alerts.", "gameday.chaos.slo.")
+SETTINGS: dict[str, Any] = {"runtime": {"rollbacks": {"strategy": "always"}}}
+
+
+@dataclass(kw_only=True)
+class RunOptions:
+    """How to run an experiment.
+
+    :param report_dir: where result.json and the journal go (default reports/<time>-<name>)
+    :param manual: people remediate; gameday waits and measures
+    :param manual_timeout_s: how long to wait for people
+    :param lab_dir: the lab to run against (default: the experiment's configuration)
+    :param progress: print progress lines to stderr
+    :param overrides: experiment configuration values to set (a plan's overrides)
+    """
+
+    report_dir: Path | None = None
+    manual: bool = False
+    manual_timeout_s: float = 600.0
+    lab_dir: Path | None = None
+    progress: bool = True
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    result: RunResult
+    report_dir: Path
+
+
+def default_report_dir(title: str, root: Path = Path("reports")) -> Path:
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "experiment"
+    return root / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{slug}"
+
+
+def prepare(path: Path, options: RunOptions) -> tuple[LoadedExperiment, dict[str, Any]]:
+    """Load, validate and adapt the experiment; raises InvalidInputError (exit 2)."""
+    experiment = load_experiment(path)
+    document = (
+        for_manual_remediation(experiment, options.manual_timeout_s)
+        if options.manual
+        else copy.deepcopy(experiment.document)
+    )
+    configuration = document.setdefault("configuration", {})
+    if options.lab_dir is not None:
+        configuration[LAB_DIR_KEY] = str(options.lab_dir.resolve())
+    configuration.update(options.overrides)
+    return experiment, document
+
+
+def _target(document: dict[str, Any]) -> Target:
+    try:
+        configuration = load_configuration(document.get("configuration") or {})
+    except ChaosException as exc:
+        raise InvalidInputError(f"configuration: {exc}", where="configuration") from None
+    try:
+        target = resolve_target(configuration)
+    except ChaosException as exc:
+        raise EnvironmentProblem(str(exc), hint="start the lab: `gameday lab up`") from None
+    if not Prometheus(target.prometheus_url, timeout=3).reachable():
+        raise EnvironmentProblem(
+            f"prometheus at {target.prometheus_url} does not answer",
+            hint="start the lab (`gameday lab up`) or fix prometheus_url",
+        )
+    return target
+
+
+class InterruptGuard:
+    """Ctrl-C and SIGTERM both interrupt the run the same way (KeyboardInterrupt, which
+    chaoslib answers with the rollbacks); once rollbacks start, signals wait for them.
+
+    chaoslib installs its own SIGTERM handler while it runs (one that its activity
+    wrapper swallows as a failed activity), so `install()` is called again from
+    inside the run.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.interrupted = False
+        self.rolling_back = False
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.rolling_back:
+            logger.warning("rolling back: ignoring signal %s until faults are undone", signum)
+            return
+        self.interrupted = True
+        raise KeyboardInterrupt
+
+    def install(self) -> None:
+        for sig in self.SIGNALS:
+            signal.signal(sig, self._handle)
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[InterruptGuard]:
+        previous = {sig: signal.getsignal(sig) for sig in self.SIGNALS}
+        self.install()
+        try:
+            yield self
+        finally:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+
+
+def _revert_leftovers(ledger: FaultLedger | None, timeline: Timeline, why: str) -> None:
+    if ledger is None:
+        return
+    for entry, error in ledger.revert_all():
+        if error:
+            timeline.record("error", f"could not revert {entry['fault']}: {error}")
+        else:
+            timeline.record("fault_reverted", f"{entry['fault']} ({why})")
+
+
+def _journal_expectations(journal: dict[str, Any]) -> tuple[list[Expectation], list[str]]:
+    """Failed activities gameday's probes did not already judge: user probes fail the
+    run (exit 1); failed remediation fails it; a failed fault is an error (exit 3)."""
+    remediation = set()
+    for extension in journal.get("experiment", {}).get("extensions") or []:
+        if isinstance(extension, dict) and extension.get("name") == "gameday":
+            remediation = set(extension.get("remediation") or [])
+    expectations: list[Expectation] = []
+    errors: list[str] = []
+    for when, label in (("before", "before the fault"), ("after", "after the method")):
+        hypothesis = (journal.get("steady_states") or {}).get(when) or {}
+        for run in hypothesis.get("probes") or []:
+            activity = run.get("activity", {})
+            module = str(activity.get("provider", {}).get("module", ""))
+            if run.get("tolerance_met", True) or module.startswith(GAMEDAY_PROBE_MODULES):
+                continue
+            expectations.append(
+                Expectation(
+                    name=f"steady state {label}: {activity.get('name')}",
+                    kind="steady_state",
+                    alert=None,
+                    receiver=None,
+                    passed=False,
+                    measured_s=None,
+                    budget_s=None,
+                    message=f"{activity.get('name')} was not within its tolerance ({label})",
+                )
+            )
+    for run in journal.get("run") or []:
+        activity = run.get("activity", {})
+        if run.get("status") != "failed":
+            continue
+        module = str(activity.get("provider", {}).get("module", ""))
+        if module.startswith(GAMEDAY_PROBE_MODULES):
+            continue
+        reason = "".join(run.get("exception") or []).strip().splitlines()[-1:] or ["failed"]
+        name = str(activity.get("name"))
+        if activity.get("name") in remediation or activity.get("type") == "probe":
+            expectations.append(
+                Expectation(
+                    name=f"{name} succeeds",
+                    kind="remediation" if activity.get("name") in remediation else "probe",
+                    alert=None,
+                    receiver=None,
+                    passed=False,
+                    measured_s=None,
+                    budget_s=None,
+                    message=f"{name} failed: {reason[0]}",
+                )
+            )
+        else:
+            errors.append(f"action {name!r} failed: {reason[0]}")
+    return expectations, errors
+
+
+def run_experiment_file(path: Path, options: RunOptions) -> RunOutcome:
+    experiment, document = prepare(path, options)
+    target = _target(document)
+    report_dir = options.report_dir or default_report_dir(experiment.title)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    timeline = Timeline()
+    if options.progress:
+        printer = LineProgress()
+        timeline.event_listeners.append(printer.event)
+        timeline.wait_listeners.append(printer.waiting)
+    ledger = fault_ledger(target.lab) if target.lab is not None else None
+    _revert_leftovers(ledger, timeline, "left by an earlier run")
+    timeline.record("run_started", experiment.title, path=str(experiment.path))
+    watcher = AlertWatcher(
+        timeline=timeline, prometheus_url=target.prometheus_url, sink_url=target.sink_url
+    )
+    os.environ["GAMEDAY_EXPERIMENT_DIR"] = str(experiment.path.parent)
+    journal: dict[str, Any] = {"status": "interrupted", "run": [], "experiment": document}
+    interrupted = False
+    timeline_module.activate(timeline)
+    watcher.start()
+    try:
+        with InterruptGuard().active() as guard:
+
+            def rolling_back() -> None:
+                guard.rolling_back = True
+
+            handler = TimelineEvents(
+                timeline,
+                remediation=set(experiment.remediation_names()),
+                on_started=guard.install,
+                on_rollbacks=rolling_back,
+            )
+            try:
+                journal = run_experiment(document, settings=SETTINGS, event_handlers=[handler])
+            except KeyboardInterrupt:
+                timeline.record("interrupted", "interrupted outside the experiment's method")
+            finally:
+                guard.rolling_back = True
+                load_control.stop_load()
+                _revert_leftovers(ledger, timeline, "reverted by gameday after the run")
+            interrupted = guard.interrupted or journal.get("status") == "interrupted"
+    finally:
+        watcher.stop()
+        timeline_module.activate(None)
+    timeline.record("run_finished", str(journal.get("status")))
+    write_json(report_dir / JOURNAL_NAME, journal)
+    extra, errors = _journal_expectations(journal)
+    errors += [e["detail"] for e in timeline.events if e["kind"] == "error"]
+    expectations = timeline.expectations + extra
+    result = RunResult(
+        schema=RESULT_SCHEMA,
+        experiment=ExperimentRef(title=experiment.title, path=str(experiment.path)),
+        started_at=timeline.started.isoformat(),
+        ended_at=datetime.now(UTC).isoformat(),
+        status=verdicts.run_status(expectations, interrupted=interrupted, errors=errors),
+        chaostoolkit_status=str(journal.get("status")),
+        manual=options.manual,
+        timeline=timeline.events,
+        expectations=expectations,
+        measurements=verdicts.measurements(expectations, timeline.events),
+        load=load_control.last_summary(),
+        journal=JOURNAL_NAME,
+    )
+    write_result(report_dir, result)
+    return RunOutcome(result=result, report_dir=report_dir)

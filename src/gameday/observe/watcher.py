@@ -1,0 +1,96 @@
+"""Watches every alert and delivery during a run, so the timeline shows all of them:
+the expected ones and the surprises (an unexpected page is worth seeing)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime
+
+import requests
+
+from gameday.engine.timeline import Timeline
+from gameday.errors import GamedayError
+from gameday.observe.notifications import Notification
+from gameday.observe.prometheus import Prometheus
+
+logger = logging.getLogger("gameday.observe.watcher")
+INTERVAL_S = 0.5
+
+
+class AlertWatcher:
+    """A background thread recording alert state changes and notifications."""
+
+    def __init__(self, *, timeline: Timeline, prometheus_url: str, sink_url: str) -> None:
+        self._timeline = timeline
+        self._prometheus = Prometheus(prometheus_url, timeout=2)
+        self._sink_url = sink_url
+        self._since = datetime.now(UTC)
+        self._states: dict[tuple[str, str], str] = {}
+        self._seen_deliveries: set[tuple[str, str, str, str]] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="alert-watcher", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.poll()  # one last look, so what just happened is not lost
+
+    def _loop(self) -> None:
+        while not self._stop.wait(INTERVAL_S):
+            self.poll()
+
+    def poll(self) -> None:
+        try:
+            self._poll_alerts()
+            self._poll_deliveries()
+        except (GamedayError, requests.RequestException, ValueError) as exc:
+            logger.debug("watcher poll failed: %s", exc)
+
+    def _poll_alerts(self) -> None:
+        current: dict[tuple[str, str], str] = {}
+        for alert in self._prometheus.alerts():
+            key = (alert["alertname"], _label_key(alert["labels"]))
+            current[key] = alert["state"]
+            if self._states.get(key) != alert["state"]:
+                self._timeline.record(
+                    "alert_firing" if alert["state"] == "firing" else "alert_pending",
+                    alert["alertname"],
+                    alert=alert["alertname"],
+                    labels=alert["labels"],
+                )
+        for key, state in self._states.items():
+            if key not in current and state == "firing":
+                self._timeline.record("alert_resolved", key[0], alert=key[0])
+        self._states = current
+
+    def _poll_deliveries(self) -> None:
+        response = requests.get(f"{self._sink_url}/notifications", timeout=2)
+        response.raise_for_status()
+        records: list[Notification] = response.json()
+        for record in records:
+            received = datetime.fromisoformat(record["received_at"])
+            key = (
+                record["received_at"],
+                record["receiver"],
+                record["alertname"],
+                record["fingerprint"],
+            )
+            if received < self._since or key in self._seen_deliveries:
+                continue
+            self._seen_deliveries.add(key)
+            self._timeline.record(
+                "notified",
+                f"{record['alertname']} ({record['status']}) -> {record['receiver']}",
+                received,
+                alert=record["alertname"],
+                receiver=record["receiver"],
+                status=record["status"],
+            )
+
+
+def _label_key(labels: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()) if k != "alertname")

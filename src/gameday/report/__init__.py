@@ -1,0 +1,1 @@
+"""Reports: result.json, the terminal summary (later: Markdown, JUnit, HTML)."""

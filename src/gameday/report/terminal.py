@@ -1,0 +1,47 @@
+"""The summary printed at the end of a run: each expectation, pass or fail, against budgets."""
+
+from __future__ import annotations
+
+from gameday.model import RunResult
+from gameday.verify.verdicts import shortfall
+
+VERDICTS = {
+    "passed": "PASSED",
+    "failed": "FAILED",
+    "interrupted": "INTERRUPTED (rolled back)",
+    "error": "ERROR",
+}
+
+
+def summary_lines(result: RunResult, report_dir: str) -> list[str]:
+    lines = [f"{result['experiment']['title']}"]
+    for expectation in result["expectations"]:
+        mark = "PASS" if expectation["passed"] else "FAIL"
+        figure = shortfall(expectation)
+        line = f"  {mark}  {expectation['name']}"
+        if figure:
+            line += f"  [{figure}]"
+        lines.append(line)
+        if not expectation["passed"]:
+            lines.append(f"        {expectation['message']}")
+    measured = result["measurements"]
+    parts = [f"MTTD {alert} {value:.1f}s" for alert, value in measured["mttd_s"].items()]
+    parts += [
+        f"notify {alert} {value:.1f}s" for alert, value in measured["time_to_notify_s"].items()
+    ]
+    if measured["mttr_s"] is not None:
+        parts.append(f"MTTR {measured['mttr_s']:.1f}s")
+    if parts:
+        lines.append("  measured: " + " · ".join(parts))
+    load = result["load"]
+    if load is not None:
+        lines.append(
+            f"  load: {load['requests']} requests, {load['failures']} failed, "
+            f"{load['requests_per_s']} req/s, p95 {load['p95_ms']}ms ({load['users']} users)"
+        )
+    met = sum(1 for e in result["expectations"] if e["passed"])
+    lines.append(
+        f"verdict: {VERDICTS[result['status']]} "
+        f"({met}/{len(result['expectations'])} expectations met)  report: {report_dir}"
+    )
+    return lines

@@ -1,0 +1,1 @@
+"""Expectations to verdicts: pure functions over the timeline and queried series."""

@@ -1,0 +1,41 @@
+from datetime import UTC, datetime, timedelta
+
+from gameday.engine import timeline
+from gameday.engine.timeline import Timeline
+
+
+def test_events_have_offsets_and_come_back_in_time_order() -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    line = Timeline(start)
+    line.record("alert_firing", "late", start + timedelta(seconds=7))
+    line.record("fault_applied", "early", start + timedelta(seconds=2), fault="x")
+    assert [(e["kind"], e["elapsed_s"]) for e in line.events] == [
+        ("fault_applied", 2.0),
+        ("alert_firing", 7.0),
+    ]
+    assert line.events[0]["data"] == {"fault": "x"}
+
+
+def test_module_level_recording_goes_to_the_active_timeline_only() -> None:
+    line = Timeline()
+    timeline.record("fault_applied", "ignored: nothing active")
+    timeline.activate(line)
+    try:
+        timeline.record("fault_applied", "stop redis")
+        assert timeline.fault_time() is not None
+        timeline.record("steady_state_started", "steady state after the method")
+        assert timeline.phase() == "steady state after the method"
+    finally:
+        timeline.activate(None)
+    assert [e["detail"] for e in line.events if e["kind"] == "fault_applied"] == ["stop redis"]
+    assert timeline.fault_time() is None
+
+
+def test_listeners_hear_events_and_waits() -> None:
+    line = Timeline()
+    heard: list[str] = []
+    line.event_listeners.append(lambda e: heard.append(e["kind"]))
+    line.wait_listeners.append(lambda what, left: heard.append(f"{what}:{left:.0f}"))
+    line.record("load_started")
+    line.waiting("RedisDown to fire", 9.6)
+    assert heard == ["load_started", "RedisDown to fire:10"]
