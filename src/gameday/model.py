@@ -114,4 +114,5 @@ class RunResult(TypedDict):
     expectations: list[Expectation]
     measurements: Measurements
     load: LoadSummary | None
+    series: dict[str, list[tuple[float, float]]]
     journal: str

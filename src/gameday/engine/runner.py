@@ -37,6 +37,7 @@ from gameday.engine.timeline import Timeline
 from gameday.errors import EnvironmentProblem, InvalidInputError
 from gameday.model import RESULT_SCHEMA, Expectation, ExperimentRef, RunResult
 from gameday.observe.prometheus import Prometheus
+from gameday.observe.series import fetch_series
 from gameday.observe.watcher import AlertWatcher
 from gameday.report.result_file import JOURNAL_NAME, write_json, write_result
 from gameday.verify import verdicts
@@ -273,6 +274,7 @@ def run_experiment_file(path: Path, options: RunOptions) -> RunOutcome:
         expectations=expectations,
         measurements=verdicts.measurements(expectations, timeline.events),
         load=load_control.last_summary(),
+        series=fetch_series(target.prometheus_url, timeline.started, datetime.now(UTC)),
         journal=JOURNAL_NAME,
     )
     write_result(report_dir, result)
