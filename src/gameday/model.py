@@ -6,7 +6,7 @@ verdicts, MTTD/MTTR, reports and tabletop evidence are computed from them.
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 RESULT_SCHEMA = "gameday.result/1"
 
@@ -74,6 +74,7 @@ class Expectation(TypedDict):
     measured_s: float | None
     budget_s: float | None
     message: str
+    activity: NotRequired[str | None]
 
 
 class Measurements(TypedDict):

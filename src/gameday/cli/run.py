@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from gameday.engine.plan import is_plan, load_plan
+from gameday.engine.plan_runner import run_plan, validate_plan
 from gameday.engine.runner import RunOptions, prepare, run_experiment_file
 from gameday.errors import (
     EXIT_ENVIRONMENT,
@@ -49,6 +51,11 @@ LAB_DIR = click.option(
     show_default=True,
     help="With --manual: seconds to wait for the SLOs to be restored.",
 )
+@click.option(
+    "--fail-fast",
+    is_flag=True,
+    help="For a plan: stop at the first experiment that does not pass.",
+)
 @LAB_DIR
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines, only the summary.")
 def run(
@@ -56,24 +63,29 @@ def run(
     report_dir: Path | None,
     manual: bool,
     manual_timeout: float,
+    fail_fast: bool,
     lab_dir: Path | None,
     quiet: bool,
 ) -> None:
-    """Run a Chaos Toolkit experiment under load and judge it.
+    """Run an experiment, or a game-day plan of experiments, under load and judge it.
 
     \b
-    Validates PATH (nothing is injected when it is invalid), holds load, injects
-    the fault, checks every expectation (alerts fire and reach their receiver,
-    SLOs hold and are restored), always rolls back, and writes result.json and
-    the Chaos Toolkit journal.
+    PATH is a Chaos Toolkit experiment (YAML with `method:`) or a plan (YAML with
+    `experiments:`). Everything is validated first: nothing is injected when any
+    of it is invalid. Each experiment holds load, injects its fault, checks every
+    expectation (alerts fire and reach their receiver, SLOs hold and are
+    restored), always rolls back, and writes result.json with its journal; a
+    plan goes on past a failed experiment unless --fail-fast.
 
     \b
     Exit codes: 0 every expectation met; 1 an expectation failed; 2 invalid
     input; 3 environment or infrastructure error; 130 interrupted (rolled back).
 
     \b
-    Example:
+    Examples:
       gameday run experiments/redis-down.yaml
+      gameday run experiments/lab-gameday.yaml --report-dir reports/today
+      gameday run experiments/redis-down.yaml --manual    # people remediate
     """
     options = RunOptions(
         report_dir=report_dir,
@@ -82,6 +94,21 @@ def run(
         lab_dir=lab_dir,
         progress=not quiet,
     )
+    if is_plan(path):
+        plan_outcome = run_plan(load_plan(path), options, fail_fast=fail_fast)
+        for outcome in plan_outcome.outcomes:
+            for line in summary_lines(outcome.result, str(outcome.report_dir)):
+                click.echo(line)
+            click.echo("")
+        result = plan_outcome.result
+        ran = [e for e in result["experiments"] if e["status"] != "not run"]
+        passed = sum(1 for e in ran if e["status"] == "passed")
+        click.echo(
+            f"game day {result['plan']['name']!r}: {result['status'].upper()} "
+            f"({passed}/{len(result['experiments'])} experiments passed)  "
+            f"report: {plan_outcome.report_dir}"
+        )
+        raise SystemExit(EXIT_BY_STATUS.get(result["status"], EXIT_ENVIRONMENT))
     outcome = run_experiment_file(path, options)
     for line in summary_lines(outcome.result, str(outcome.report_dir)):
         click.echo(line)
@@ -91,11 +118,19 @@ def run(
 @click.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def validate(path: Path) -> None:
-    """Check an experiment without running it: YAML, Chaos Toolkit rules, every
-    activity's module, function and arguments, gameday's extension block.
+    """Check an experiment or a plan without running anything: YAML, Chaos Toolkit
+    rules, every activity's module, function and arguments, gameday's extension
+    block, a plan's overrides and every experiment it names.
 
     Exit code 0 when valid, 2 (with the file, the place and the fix) when not.
     """
+    if is_plan(path):
+        plan = load_plan(path)
+        titles = validate_plan(plan, RunOptions())
+        click.echo(f"{path}: valid plan {plan.name!r} with {len(titles)} experiments")
+        for title in titles:
+            click.echo(f"  - {title}")
+        return
     experiment, _ = prepare(path, RunOptions())
     activities = len(experiment.document.get("method") or [])
     click.echo(f"{path}: valid experiment {experiment.title!r} ({activities} method activities)")

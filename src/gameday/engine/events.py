@@ -60,6 +60,7 @@ class TimelineEvents(RunEventHandler):  # type: ignore[misc]
 
     def start_activity(self, activity: Activity) -> None:
         name = str(activity.get("name", ""))
+        self._timeline.start_activity(name)
         self._timeline.record("activity_started", name, type=activity.get("type"))
         if name in self._remediation:
             self._timeline.record("remediation_started", name)

@@ -70,6 +70,11 @@ def load_experiment(path: Path) -> LoadedExperiment:
             source=str(path),
             hint="an experiment has title, description, steady-state-hypothesis, method, rollbacks",
         )
+    return checked(path, document)
+
+
+def checked(path: Path, document: dict[str, Any]) -> LoadedExperiment:
+    """The experiment document, checked by chaoslib's rules and gameday's."""
     try:
         ensure_experiment_is_valid(copy.deepcopy(document))
     except ChaosException as exc:

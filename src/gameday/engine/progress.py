@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import TextIO
@@ -36,19 +37,38 @@ LABELS = {
 }
 
 
-class LineProgress:
-    """Plain lines, one per event; waiting notes at most every `wait_every_s` per subject."""
+PHASES = {
+    "steady_state_started": "steady state",
+    "method_started": "method",
+    "fault_applied": "fault window",
+    "remediation_started": "remediation",
+    "rollbacks_started": "rolling back",
+    "rollbacks_completed": "finishing",
+}
 
-    def __init__(self, stream: TextIO | None = None, *, wait_every_s: float = 5.0) -> None:
+
+def event_line(event: TimelineEvent, label: str = "") -> str:
+    name = LABELS.get(event["kind"], event["kind"])
+    prefix = f"{label} " if label else ""
+    return f"{prefix}  +{event['elapsed_s']:7.1f}s  {name}: {event['detail']}"
+
+
+class LineProgress:
+    """Plain lines, one per event; waiting notes at most every `wait_every_s` per subject.
+    For logs and CI."""
+
+    def __init__(
+        self, stream: TextIO | None = None, *, label: str = "", wait_every_s: float = 5.0
+    ) -> None:
         self._stream = stream or sys.stderr
+        self._label = label
         self._wait_every_s = wait_every_s
         self._last_wait: dict[str, float] = {}
 
     def event(self, event: TimelineEvent) -> None:
         if event["kind"] in QUIET_KINDS:
             return
-        label = LABELS.get(event["kind"], event["kind"])
-        self._write(f"  +{event['elapsed_s']:7.1f}s  {label}: {event['detail']}")
+        self._write(event_line(event, self._label))
 
     def waiting(self, what: str, seconds_left: float) -> None:
         now = time.monotonic()
@@ -58,8 +78,53 @@ class LineProgress:
             return
         if now - last >= self._wait_every_s:
             self._last_wait[what] = now
-            self._write(f"  {'':9}  waiting for {what} ({seconds_left:.0f}s left)")
+            prefix = f"{self._label} " if self._label else ""
+            self._write(f"{prefix}  {'':9}  waiting for {what} ({seconds_left:.0f}s left)")
 
     def _write(self, line: str) -> None:
         self._stream.write(line + "\n")
         self._stream.flush()
+
+    def close(self) -> None:
+        pass
+
+
+class LiveProgress:
+    """For a terminal: event lines scroll by; one status line at the bottom shows the
+    experiment, its phase, what it waits for and how long is left of that deadline."""
+
+    def __init__(self, stream: TextIO | None = None, *, label: str = "") -> None:
+        self._stream = stream or sys.stderr
+        self._label = label
+        self._phase = "starting"
+        self._status = ""
+
+    def event(self, event: TimelineEvent) -> None:
+        self._phase = PHASES.get(event["kind"], self._phase)
+        if event["kind"] not in QUIET_KINDS:
+            self._stream.write("\r\033[K" + event_line(event, self._label) + "\n")
+        self._draw(self._status_line(""))
+
+    def waiting(self, what: str, seconds_left: float) -> None:
+        self._draw(self._status_line(f"waiting for {what} ({seconds_left:.0f}s left)"))
+
+    def _status_line(self, waiting: str) -> str:
+        parts = [part for part in (self._label, self._phase, waiting) if part]
+        return " · ".join(parts)
+
+    def _draw(self, status: str) -> None:
+        self._status = status
+        self._stream.write("\r\033[K" + status)
+        self._stream.flush()
+
+    def close(self) -> None:
+        self._stream.write("\r\033[K")
+        self._stream.flush()
+
+
+def progress_for(stream: TextIO | None = None, *, label: str = "") -> LineProgress | LiveProgress:
+    """A live display on a terminal, plain lines otherwise (pipes, files, CI)."""
+    stream = stream or sys.stderr
+    if stream.isatty() and not os.environ.get("CI") and os.environ.get("TERM") != "dumb":
+        return LiveProgress(stream, label=label)
+    return LineProgress(stream, label=label)

@@ -25,14 +25,22 @@ from typing import Any
 from chaoslib.configuration import load_configuration
 from chaoslib.exceptions import ChaosException
 from chaoslib.experiment import run_experiment
+from chaoslib.secret import load_secrets
 
 from gameday.chaos.load import control as load_control
 from gameday.chaos.target import LAB_DIR_KEY, Target, fault_ledger, resolve_target
 from gameday.engine import timeline as timeline_module
 from gameday.engine.events import TimelineEvents
-from gameday.engine.experiment import LoadedExperiment, for_manual_remediation, load_experiment
+from gameday.engine.experiment import (
+    LoadedExperiment,
+    checked,
+    for_manual_remediation,
+    load_experiment,
+)
 from gameday.engine.ledger import FaultLedger
-from gameday.engine.progress import LineProgress
+from gameday.engine.overrides import apply_overrides
+from gameday.engine.progress import progress_for
+from gameday.engine.redaction import Redactor, secret_values
 from gameday.engine.timeline import Timeline
 from gameday.errors import EnvironmentProblem, InvalidInputError
 from gameday.model import RESULT_SCHEMA, Expectation, ExperimentRef, RunResult
@@ -56,7 +64,8 @@ class RunOptions:
     :param manual_timeout_s: how long to wait for people
     :param lab_dir: the lab to run against (default: the experiment's configuration)
     :param progress: print progress lines to stderr
-    :param overrides: experiment configuration values to set (a plan's overrides)
+    :param overrides: a plan's overrides for this experiment (see engine.overrides)
+    :param label: what progress lines call this run (a plan's "[2/6 redis-down]")
     """
 
     report_dir: Path | None = None
@@ -65,6 +74,7 @@ class RunOptions:
     lab_dir: Path | None = None
     progress: bool = True
     overrides: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,12 @@ def default_report_dir(title: str, root: Path = Path("reports")) -> Path:
 def prepare(path: Path, options: RunOptions) -> tuple[LoadedExperiment, dict[str, Any]]:
     """Load, validate and adapt the experiment; raises InvalidInputError (exit 2)."""
     experiment = load_experiment(path)
+    if options.overrides:
+        try:
+            overridden = apply_overrides(experiment.document, options.overrides)
+        except InvalidInputError as exc:
+            raise InvalidInputError(exc.message, source=str(path), hint=exc.hint) from None
+        experiment = checked(path, overridden)
     document = (
         for_manual_remediation(experiment, options.manual_timeout_s)
         if options.manual
@@ -89,8 +105,16 @@ def prepare(path: Path, options: RunOptions) -> tuple[LoadedExperiment, dict[str
     configuration = document.setdefault("configuration", {})
     if options.lab_dir is not None:
         configuration[LAB_DIR_KEY] = str(options.lab_dir.resolve())
-    configuration.update(options.overrides)
     return experiment, document
+
+
+def _redactor(document: dict[str, Any]) -> Redactor:
+    try:
+        configuration = load_configuration(document.get("configuration") or {})
+        secrets = load_secrets(document.get("secrets") or {}, configuration)
+    except ChaosException as exc:
+        raise InvalidInputError(f"configuration or secrets: {exc}", where="secrets") from None
+    return Redactor(secret_values(configuration, secrets or {}))
 
 
 def _target(document: dict[str, Any]) -> Target:
@@ -183,6 +207,7 @@ def _journal_expectations(journal: dict[str, Any]) -> tuple[list[Expectation], l
                     measured_s=None,
                     budget_s=None,
                     message=f"{activity.get('name')} was not within its tolerance ({label})",
+                    activity=str(activity.get("name")),
                 )
             )
     for run in journal.get("run") or []:
@@ -205,6 +230,7 @@ def _journal_expectations(journal: dict[str, Any]) -> tuple[list[Expectation], l
                     measured_s=None,
                     budget_s=None,
                     message=f"{name} failed: {reason[0]}",
+                    activity=name,
                 )
             )
         else:
@@ -214,12 +240,13 @@ def _journal_expectations(journal: dict[str, Any]) -> tuple[list[Expectation], l
 
 def run_experiment_file(path: Path, options: RunOptions) -> RunOutcome:
     experiment, document = prepare(path, options)
+    redactor = _redactor(document)
     target = _target(document)
     report_dir = options.report_dir or default_report_dir(experiment.title)
     report_dir.mkdir(parents=True, exist_ok=True)
     timeline = Timeline()
-    if options.progress:
-        printer = LineProgress()
+    printer = progress_for(label=options.label) if options.progress else None
+    if printer is not None:
         timeline.event_listeners.append(printer.event)
         timeline.wait_listeners.append(printer.waiting)
     ledger = fault_ledger(target.lab) if target.lab is not None else None
@@ -257,8 +284,12 @@ def run_experiment_file(path: Path, options: RunOptions) -> RunOutcome:
     finally:
         watcher.stop()
         timeline_module.activate(None)
+        if printer is not None:
+            timeline.event_listeners.clear()
+            timeline.wait_listeners.clear()
+            printer.close()
     timeline.record("run_finished", str(journal.get("status")))
-    write_json(report_dir / JOURNAL_NAME, journal)
+    write_json(report_dir / JOURNAL_NAME, redactor.scrub_document(journal))
     extra, errors = _journal_expectations(journal)
     errors += [e["detail"] for e in timeline.events if e["kind"] == "error"]
     expectations = timeline.expectations + extra
@@ -277,5 +308,6 @@ def run_experiment_file(path: Path, options: RunOptions) -> RunOutcome:
         series=fetch_series(target.prometheus_url, timeline.started, datetime.now(UTC)),
         journal=JOURNAL_NAME,
     )
+    result = redactor.scrub_document(result)
     write_result(report_dir, result)
     return RunOutcome(result=result, report_dir=report_dir)

@@ -25,6 +25,7 @@ class Timeline:
         self._events: list[TimelineEvent] = []
         self._expectations: list[Expectation] = []
         self._lock = threading.Lock()
+        self._current = threading.local()
         self.event_listeners: list[EventListener] = []
         self.wait_listeners: list[WaitListener] = []
 
@@ -55,7 +56,12 @@ class Timeline:
         for listener in self.wait_listeners:
             listener(what, seconds_left)
 
+    def start_activity(self, name: str) -> None:
+        """The activity running in this thread (chaoslib runs background ones in threads)."""
+        self._current.activity = name
+
     def expect(self, expectation: Expectation) -> None:
+        expectation.setdefault("activity", getattr(self._current, "activity", None))
         with self._lock:
             self._expectations.append(expectation)
 

@@ -16,9 +16,9 @@ from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
 from gameday.chaos.clock import reference_time
+from gameday.chaos.expectations import expect
 from gameday.chaos.target import resolve_target
 from gameday.engine import timeline
-from gameday.model import Expectation, ExpectationKind
 from gameday.observe.notifications import Notification
 from gameday.observe.polling import poll_until
 from gameday.observe.prometheus import ActiveAlert, Prometheus
@@ -40,29 +40,14 @@ def _matches(alert: ActiveAlert, name: str, labels: dict[str, str] | None) -> bo
     return all(alert["labels"].get(key) == value for key, value in (labels or {}).items())
 
 
-def _expect(
-    kind: ExpectationKind,
-    name: str,
-    passed: bool,
-    message: str,
-    *,
-    alert: str | None = None,
-    receiver: str | None = None,
-    measured_s: float | None = None,
-    budget_s: float | None = None,
-) -> None:
-    timeline.expect(
-        Expectation(
-            name=name,
-            kind=kind,
-            alert=alert,
-            receiver=receiver,
-            passed=passed,
-            measured_s=None if measured_s is None else round(measured_s, 3),
-            budget_s=budget_s,
-            message=message,
-        )
-    )
+def _firing_offset(prometheus: Prometheus, alert: str, since: datetime) -> float | None:
+    """Seconds from `since` to the first evaluation that had `alert` firing, per ALERTS."""
+    window = max(1, int((datetime.now(UTC) - since).total_seconds()) + 1)
+    selector = f'ALERTS{{alertname="{alert}",alertstate="firing"}}'
+    first = prometheus.query_value(f"min(min_over_time(timestamp({selector})[{window}s:1s]))")
+    if first is None:
+        return None
+    return max(0.0, first - since.timestamp())
 
 
 def alert_fires(
@@ -128,13 +113,22 @@ def alert_fires(
                 f"{alert} did not fire within {within_s:g}s of {reference}, "
                 f"nor {overtime_s:g}s later ({state})"
             )
-        _expect(
-            "alert_fires", name, False, message, alert=alert, measured_s=took, budget_s=within_s
-        )
+        expect("alert_fires", name, False, message, alert=alert, measured_s=took, budget_s=within_s)
         raise ActivityFailed(message)
     mttd = seen["firing"]
+    if "pending" not in seen:
+        # Already firing when this probe first looked (it started late): take the
+        # time from Prometheus' own ALERTS series instead of this probe's first look.
+        mttd = _firing_offset(prometheus, alert, since) or mttd
+    if mttd > within_s:
+        message = (
+            f"{alert} fired {mttd:.1f}s after {reference}: "
+            f"{mttd - within_s:.1f}s over the {within_s:g}s budget"
+        )
+        expect("alert_fires", name, False, message, alert=alert, measured_s=mttd, budget_s=within_s)
+        raise ActivityFailed(message)
     message = f"{alert} fired {mttd:.1f}s after {reference} (budget {within_s:g}s)"
-    _expect("alert_fires", name, True, message, alert=alert, measured_s=mttd, budget_s=within_s)
+    expect("alert_fires", name, True, message, alert=alert, measured_s=mttd, budget_s=within_s)
     return {
         "alert": alert,
         "pending_after_s": seen.get("pending"),
@@ -178,10 +172,10 @@ def alert_does_not_fire(
     if polled.value is not None:
         after = (datetime.now(UTC) - since).total_seconds()
         message = f"{alert} fired {after:.1f}s after {reference}; it must not fire"
-        _expect("alert_does_not_fire", name, False, message, alert=alert, measured_s=after)
+        expect("alert_does_not_fire", name, False, message, alert=alert, measured_s=after)
         raise ActivityFailed(message)
     message = f"{alert} stayed silent for {during_s:g}s"
-    _expect("alert_does_not_fire", name, True, message, alert=alert, budget_s=during_s)
+    expect("alert_does_not_fire", name, True, message, alert=alert, budget_s=during_s)
     timeline.record("alert_silent", message, alert=alert)
     return {"alert": alert, "silent_for_s": during_s}
 
@@ -208,13 +202,16 @@ def notification_delivered(
     receiver: str,
     within_s: float = 60,
     status: str = "firing",
+    overtime_s: float = 30,
     configuration: Configuration = None,
     secrets: Secrets = None,
 ) -> dict[str, Any]:
     """Expect Alertmanager to deliver `alert` (status `firing` or `resolved`) to the
     receiver `receiver` within `within_s` seconds of the fault.
 
-    The time from the fault to the delivery is the time to notify.
+    The time from the fault to the delivery is the time to notify. When the
+    deadline passes, the probe fails but keeps watching up to `overtime_s` more
+    seconds to say by how much the budget was missed.
     """
     sink_url = resolve_target(configuration).sink_url
     since, reference = reference_time()
@@ -232,30 +229,51 @@ def notification_delivered(
         interval_s=POLL_S,
         on_wait=lambda left: timeline.waiting(f"{alert} to reach {receiver}", left),
     )
-    name = f"{alert} ({status}) delivered to {receiver} within {within_s:g}s"
     if polled.value is None:
-        elsewhere = sorted(
-            {
-                r["receiver"]
-                for r in _deliveries(sink_url, alert=alert, receiver=None, status=status)
-                if datetime.fromisoformat(r["received_at"]) >= since
-            }
+        polled = poll_until(
+            delivered,
+            timeout_s=overtime_s,
+            interval_s=POLL_S,
+            on_wait=lambda left: timeline.waiting(f"{alert} to reach {receiver} (overtime)", left),
         )
-        where = f"; it went to {', '.join(elsewhere)} instead" if elsewhere else ""
-        message = f"{alert} ({status}) was not delivered to {receiver} within {within_s:g}s{where}"
-        _expect(
+    name = f"{alert} ({status}) delivered to {receiver} within {within_s:g}s"
+    took = (
+        (datetime.fromisoformat(polled.value["received_at"]) - since).total_seconds()
+        if polled.value is not None
+        else None
+    )
+    if took is None or took > within_s:
+        if took is not None:
+            message = (
+                f"{alert} ({status}) reached {receiver} {took:.1f}s after {reference}: "
+                f"{took - within_s:.1f}s over the {within_s:g}s budget"
+            )
+        else:
+            elsewhere = sorted(
+                {
+                    r["receiver"]
+                    for r in _deliveries(sink_url, alert=alert, receiver=None, status=status)
+                    if datetime.fromisoformat(r["received_at"]) >= since
+                }
+            )
+            where = f"; it went to {', '.join(elsewhere)} instead" if elsewhere else ""
+            message = (
+                f"{alert} ({status}) was not delivered to {receiver} within {within_s:g}s, "
+                f"nor {overtime_s:g}s later{where}"
+            )
+        expect(
             "notification_delivered",
             name,
             False,
             message,
             alert=alert,
             receiver=receiver,
+            measured_s=took,
             budget_s=within_s,
         )
         raise ActivityFailed(message)
-    took = (datetime.fromisoformat(polled.value["received_at"]) - since).total_seconds()
     message = f"{alert} reached {receiver} {took:.1f}s after {reference} (budget {within_s:g}s)"
-    _expect(
+    expect(
         "notification_delivered",
         name,
         True,
@@ -295,7 +313,7 @@ def notification_not_delivered(
     name = f"no {what} delivered to {receiver}"
     if polled.value is not None:
         message = f"{polled.value['alertname']} reached {receiver}; nothing should have"
-        _expect(
+        expect(
             "alert_does_not_fire",
             name,
             False,
@@ -305,7 +323,7 @@ def notification_not_delivered(
         )
         raise ActivityFailed(message)
     message = f"nothing reached {receiver} for {during_s:g}s after {reference}"
-    _expect(
+    expect(
         "alert_does_not_fire",
         name,
         True,

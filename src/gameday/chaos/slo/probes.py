@@ -15,10 +15,10 @@ from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
 from gameday.chaos.clock import reference_time
+from gameday.chaos.expectations import expect, record_restored
 from gameday.chaos.load import control as load_control
 from gameday.chaos.target import resolve_target
 from gameday.engine import timeline
-from gameday.model import Expectation
 from gameday.observe.polling import poll_until
 from gameday.observe.prometheus import Prometheus
 from gameday.verify.slo import RATE_WINDOW_S, Objective, Source, objectives
@@ -105,10 +105,10 @@ def slo_holds(
     if violations:
         message = f"SLO violated over the last {effective_s:.0f}s: " + "; ".join(violations)
         timeline.record("slo_violated", message, **data)
-        _expect("slo_holds", name, False, message, None, None)
+        expect("slo_holds", name, False, message)
         raise ActivityFailed(message)
     timeline.record("slo_held", shown, **data)
-    _expect("slo_holds", name, True, f"SLO held over {effective_s:.0f}s: {shown}", None, None)
+    expect("slo_holds", name, True, f"SLO held over {effective_s:.0f}s: {shown}")
     return True
 
 
@@ -152,55 +152,18 @@ def slo_restored(
     if polled.value is None:
         still = _violations(last[0]) if last else ["not evaluated"]
         message = f"SLO not restored within {within_s:g}s: " + "; ".join(still)
-        _expect("slo_restored", name, False, message, None, within_s)
+        expect("slo_restored", name, False, message, budget_s=within_s)
         raise ActivityFailed(message)
-    now = datetime.now(UTC)
-    took = (now - started).total_seconds()
-    mttr = (now - fault).total_seconds()
     shown = "; ".join(objective.describe(value) for objective, value in polled.value)
-    timeline.record("slo_restored", shown, now, mttr_s=round(mttr, 3))
-    _expect(
-        "slo_restored",
-        name,
-        True,
-        f"SLO restored {took:.1f}s after remediation, {mttr:.1f}s after {reference}: {shown}",
-        took,
-        within_s,
+    took, mttr = record_restored(
+        what="SLO",
+        name=name,
+        shown=shown,
+        started=started,
+        fault=fault,
+        reference=reference,
+        within_s=within_s,
+        mttr_budget_s=mttr_budget_s,
     )
-    if mttr_budget_s is not None:
-        passed = mttr <= mttr_budget_s
-        verdict = "within" if passed else "over"
-        _expect(
-            "slo_restored",
-            f"MTTR within {mttr_budget_s:g}s",
-            passed,
-            f"MTTR {mttr:.1f}s is {verdict} the budget of {mttr_budget_s:g}s",
-            mttr,
-            mttr_budget_s,
-        )
-        if not passed:
-            raise ActivityFailed(f"MTTR {mttr:.1f}s exceeds the budget of {mttr_budget_s:g}s")
     values = {objective.name: value for objective, value in polled.value}
     return {"restored_after_s": took, "mttr_s": mttr, "values": values}
-
-
-def _expect(
-    kind: str,
-    name: str,
-    passed: bool,
-    message: str,
-    measured_s: float | None,
-    budget_s: float | None,
-) -> None:
-    timeline.expect(
-        Expectation(
-            name=name,
-            kind="slo_holds" if kind == "slo_holds" else "slo_restored",
-            alert=None,
-            receiver=None,
-            passed=passed,
-            measured_s=None if measured_s is None else round(measured_s, 3),
-            budget_s=budget_s,
-            message=message,
-        )
-    )

@@ -1,0 +1,152 @@
+"""Game-day plans: several experiments in order against one target, with one runbook.
+
+name: lab game day
+description: …
+target: lab
+runbook: ../src/gameday/lab/assets/runbook.md   # relative to the plan
+load: {users: 10, spawn_rate: 10}                # default load for every experiment
+experiments:
+  - redis-down.yaml                              # relative to the plan
+  - path: pod-kill.yaml
+    overrides: {deadlines: {PodDown: 20}, load: {users: 20}}
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypedDict
+
+from gameday.engine.experiment import read_yaml
+from gameday.engine.overrides import check_overrides
+from gameday.errors import InvalidInputError
+
+PLAN_SCHEMA = "gameday.plan/1"
+PLAN_RESULT_NAME = "plan-result.json"
+TARGETS = ("lab",)
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    path: Path
+    overrides: dict[str, Any]
+    where: str
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", self.path.stem.lower()).strip("-") or "experiment"
+
+
+@dataclass(frozen=True)
+class Plan:
+    path: Path
+    name: str
+    description: str = ""
+    target: str = "lab"
+    runbook: Path | None = None
+    load: dict[str, Any] = field(default_factory=dict)
+    entries: tuple[PlanEntry, ...] = ()
+
+
+class PlanExperimentRef(TypedDict):
+    title: str
+    path: str
+    dir: str
+    status: str
+
+
+class PlanRef(TypedDict):
+    name: str
+    path: str
+    runbook: str | None
+
+
+class PlanResult(TypedDict):
+    """The content of `plan-result.json`; each experiment's result.json is in its `dir`."""
+
+    schema: str
+    plan: PlanRef
+    started_at: str
+    ended_at: str
+    status: str
+    experiments: list[PlanExperimentRef]
+
+
+def is_plan(path: Path) -> bool:
+    document = read_yaml(path)
+    return isinstance(document, dict) and "experiments" in document
+
+
+def load_plan(path: Path) -> Plan:
+    source = str(path)
+    document = read_yaml(path)
+    if not isinstance(document, dict) or "experiments" not in document:
+        raise InvalidInputError(
+            "not a game-day plan (no 'experiments:')",
+            source=source,
+            hint="a plan lists experiments: [path, or {path, overrides}]",
+        )
+    target = str(document.get("target", "lab"))
+    if target not in TARGETS:
+        raise InvalidInputError(
+            f"unknown target {target!r}",
+            source=source,
+            where="target",
+            hint=f"gameday runs plans against: {', '.join(TARGETS)}",
+        )
+    load = document.get("load") or {}
+    if not isinstance(load, dict):
+        raise InvalidInputError("load must be a mapping", source=source, where="load")
+    raw = document["experiments"]
+    if not isinstance(raw, list) or not raw:
+        raise InvalidInputError(
+            "'experiments' must be a non-empty list", source=source, where="experiments"
+        )
+    entries = [_entry(item, index, path, load) for index, item in enumerate(raw)]
+    runbook = document.get("runbook")
+    runbook_path = (path.parent / runbook).resolve() if isinstance(runbook, str) else None
+    if runbook_path is not None and not runbook_path.is_file():
+        raise InvalidInputError(
+            f"runbook {runbook!r} not found (looked in {runbook_path})",
+            source=source,
+            where="runbook",
+            hint="paths in a plan are relative to the plan file",
+        )
+    return Plan(
+        path=path.resolve(),
+        name=str(document.get("name") or path.stem),
+        description=str(document.get("description") or ""),
+        target=target,
+        runbook=runbook_path,
+        load=load,
+        entries=tuple(entries),
+    )
+
+
+def _entry(item: Any, index: int, plan_path: Path, load: dict[str, Any]) -> PlanEntry:
+    where = f"experiments[{index}]"
+    if isinstance(item, str):
+        relative, overrides = item, {}
+    elif isinstance(item, dict) and isinstance(item.get("path"), str):
+        relative = item["path"]
+        overrides = check_overrides(
+            item.get("overrides"), source=str(plan_path), where=f"{where}.overrides"
+        )
+    else:
+        raise InvalidInputError(
+            "an entry must be a path or {path, overrides}", source=str(plan_path), where=where
+        )
+    experiment = (plan_path.parent / relative).resolve()
+    if not experiment.is_file():
+        raise InvalidInputError(
+            f"experiment {relative!r} not found (looked in {experiment})",
+            source=str(plan_path),
+            where=where,
+            hint="paths in a plan are relative to the plan file",
+        )
+    merged = copy.deepcopy(overrides)
+    if load:
+        merged["load"] = {**load, **(overrides.get("load") or {})}
+    return PlanEntry(path=experiment, overrides=merged, where=where)

@@ -1,0 +1,124 @@
+"""Runs a plan's experiments one after another, each with its own rollbacks and report.
+
+Every experiment is validated (with its overrides) before the first fault. A
+failed experiment does not stop the plan unless `fail_fast`; an interrupt stops
+it after the running experiment rolled back. plan-result.json is rewritten after
+each experiment, so a crash loses nothing already measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gameday.engine.plan import (
+    PLAN_RESULT_NAME,
+    PLAN_SCHEMA,
+    Plan,
+    PlanEntry,
+    PlanExperimentRef,
+    PlanRef,
+    PlanResult,
+)
+from gameday.engine.runner import (
+    RunOptions,
+    RunOutcome,
+    default_report_dir,
+    prepare,
+    run_experiment_file,
+)
+from gameday.errors import GamedayError, InvalidInputError
+from gameday.model import RunStatus
+from gameday.report.result_file import write_json
+
+PRECEDENCE: tuple[RunStatus, ...] = ("interrupted", "error", "failed", "passed")
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    result: PlanResult
+    report_dir: Path
+    outcomes: list[RunOutcome]
+
+
+def validate_plan(plan: Plan, options: RunOptions) -> list[str]:
+    """Check every experiment with its overrides; returns their titles."""
+    titles: list[str] = []
+    for entry in plan.entries:
+        try:
+            experiment, _ = prepare(entry.path, replace(options, overrides=entry.overrides))
+        except InvalidInputError as exc:
+            raise InvalidInputError(
+                exc.message, source=str(plan.path), where=entry.where, hint=exc.hint
+            ) from None
+        titles.append(experiment.title)
+    return titles
+
+
+def plan_status(statuses: list[str]) -> str:
+    for status in PRECEDENCE:
+        if status in statuses:
+            return status
+    return "passed"
+
+
+def run_plan(plan: Plan, options: RunOptions, *, fail_fast: bool = False) -> PlanOutcome:
+    titles = validate_plan(plan, options)
+    report_dir = options.report_dir or default_report_dir(plan.name)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC)
+    refs: list[PlanExperimentRef] = [
+        PlanExperimentRef(
+            title=title, path=str(entry.path), dir=_dir_name(i, entry), status="not run"
+        )
+        for i, (entry, title) in enumerate(zip(plan.entries, titles, strict=True), start=1)
+    ]
+    outcomes: list[RunOutcome] = []
+
+    def save() -> PlanResult:
+        ran = [ref["status"] for ref in refs if ref["status"] != "not run"]
+        result = PlanResult(
+            schema=PLAN_SCHEMA,
+            plan=PlanRef(
+                name=plan.name,
+                path=str(plan.path),
+                runbook=str(plan.runbook) if plan.runbook else None,
+            ),
+            started_at=started.isoformat(),
+            ended_at=datetime.now(UTC).isoformat(),
+            status=plan_status(ran),
+            experiments=refs,
+        )
+        write_json(report_dir / PLAN_RESULT_NAME, result)
+        return result
+
+    save()
+    total = len(plan.entries)
+    for index, (entry, ref) in enumerate(zip(plan.entries, refs, strict=True), start=1):
+        run_options = replace(
+            options,
+            report_dir=report_dir / ref["dir"],
+            overrides=entry.overrides,
+            label=f"[{index}/{total} {entry.slug}]",
+        )
+        try:
+            outcome = run_experiment_file(entry.path, run_options)
+        except GamedayError as exc:
+            ref["status"] = "error"
+            (report_dir / ref["dir"]).mkdir(parents=True, exist_ok=True)
+            (report_dir / ref["dir"] / "error.txt").write_text(exc.format() + "\n")
+            save()
+            if fail_fast:
+                break
+            continue
+        outcomes.append(outcome)
+        ref["status"] = outcome.result["status"]
+        save()
+        if ref["status"] == "interrupted" or (fail_fast and ref["status"] != "passed"):
+            break
+    return PlanOutcome(result=save(), report_dir=report_dir, outcomes=outcomes)
+
+
+def _dir_name(index: int, entry: PlanEntry) -> str:
+    return f"{index:02d}-{entry.slug}"

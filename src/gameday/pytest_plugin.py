@@ -1,0 +1,180 @@
+"""gameday's pytest plugin: experiments and plans as test items.
+
+`pytest experiments/` collects every Chaos Toolkit experiment YAML under the
+paths named on the command line (not under testpaths, so a suite's fixtures are
+never run by accident); `pytest --gameday-plan experiments/lab-gameday.yaml`
+collects a plan's experiments. Each experiment runs once, against the lab in
+`--gameday-lab-dir` (or $GAMEDAY_LAB_DIR, or ./.lab), and reports one item per
+expectation-bearing activity plus one for the run as a whole; pytest's own
+`--junitxml` then carries every expectation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gameday.engine.experiment import read_yaml
+from gameday.engine.plan import load_plan
+from gameday.engine.runner import RunOptions, RunOutcome, run_experiment_file
+from gameday.errors import GamedayError
+from gameday.model import Expectation
+
+YAML_SUFFIXES = (".yaml", ".yml")
+EXPECTATION_MODULES = ("gameday.chaos.alerts.", "gameday.chaos.slo.", "gameday.chaos.promql.")
+RUNS_KEY = pytest.StashKey[dict[str, "RunOutcome | GamedayError"]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gameday", "gameday resilience experiments")
+    group.addoption(
+        "--gameday-plan",
+        action="append",
+        default=[],
+        metavar="PLAN",
+        help="collect this game-day plan's experiments as test items (repeatable)",
+    )
+    group.addoption(
+        "--gameday-lab-dir",
+        default=None,
+        metavar="DIR",
+        help="the lab to run experiments against [default: $GAMEDAY_LAB_DIR or ./.lab]",
+    )
+    group.addoption(
+        "--gameday-report-dir",
+        default=None,
+        metavar="DIR",
+        help="where each experiment's result.json goes [default: reports/pytest-<time>]",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[RUNS_KEY] = {}
+
+
+def _is_experiment(path: Path) -> bool:
+    try:
+        document = read_yaml(path)
+    except GamedayError:
+        return False
+    return isinstance(document, dict) and "method" in document
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    config = parent.config
+    if file_path.suffix not in YAML_SUFFIXES:
+        return None
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        return None  # only paths the user named: never a suite's fixture files
+    if not _is_experiment(file_path):
+        return None
+    collector: ExperimentFile = ExperimentFile.from_parent(parent, path=file_path)
+    return collector
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    for plan_path in config.getoption("gameday_plan"):
+        plan = load_plan(Path(plan_path))
+        for entry in plan.entries:
+            collector = ExperimentFile.from_parent(
+                session, path=entry.path, overrides=entry.overrides
+            )
+            items.extend(collector.collect())
+
+
+class ExperimentFile(pytest.File):
+    def __init__(self, *args: Any, overrides: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.overrides = overrides or {}
+
+    def collect(self) -> Iterator[pytest.Item]:
+        document = read_yaml(self.path)
+        probes = (document.get("steady-state-hypothesis") or {}).get("probes") or []
+        for activity in [*probes, *(document.get("method") or [])]:
+            module = str((activity.get("provider") or {}).get("module", ""))
+            if activity.get("type") == "probe" and module.startswith(EXPECTATION_MODULES):
+                yield ExpectationItem.from_parent(self, name=str(activity["name"]))
+        yield ExperimentRunItem.from_parent(self, name="run")
+
+    def outcome(self) -> RunOutcome:
+        runs = self.config.stash[RUNS_KEY]
+        key = f"{self.path}:{sorted(self.overrides.items())}"
+        if key not in runs:
+            runs[key] = self._run()
+        found = runs[key]
+        if isinstance(found, GamedayError):
+            raise found
+        return found
+
+    def _run(self) -> RunOutcome | GamedayError:
+        lab_dir = self.config.getoption("gameday_lab_dir")
+        root = self.config.getoption("gameday_report_dir") or (
+            Path("reports") / f"pytest-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+        )
+        options = RunOptions(
+            report_dir=Path(root) / self.path.stem,
+            lab_dir=Path(lab_dir) if lab_dir else None,
+            progress=False,
+            overrides=self.overrides,
+        )
+        try:
+            return run_experiment_file(self.path, options)
+        except GamedayError as exc:
+            return exc
+
+
+class ExpectationFailure(Exception):
+    """An expectation that was not met: reported without a Python traceback."""
+
+
+class ExpectationItem(pytest.Item):
+    """The expectations one activity checked (a hypothesis probe checks before and after)."""
+
+    def runtest(self) -> None:
+        parent = self.parent
+        assert isinstance(parent, ExperimentFile)
+        outcome = parent.outcome()
+        mine: list[Expectation] = [
+            e for e in outcome.result["expectations"] if e.get("activity") == self.name
+        ]
+        for expectation in mine:
+            self.user_properties.append((expectation["name"], expectation["message"]))
+        if not mine:
+            pytest.skip(f"not reached (run {outcome.result['status']})")
+        failed = [e for e in mine if not e["passed"]]
+        if failed:
+            raise ExpectationFailure("\n".join(f"{e['name']}: {e['message']}" for e in failed))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, ExpectationFailure | GamedayError):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"expectation: {self.name}"
+
+
+class ExperimentRunItem(ExpectationItem):
+    """The run as a whole: steady state, failed actions, errors, interrupts."""
+
+    def runtest(self) -> None:
+        parent = self.parent
+        assert isinstance(parent, ExperimentFile)
+        outcome = parent.outcome()
+        result = outcome.result
+        self.user_properties.append(("report", str(outcome.report_dir)))
+        if result["status"] in ("error", "interrupted"):
+            raise ExpectationFailure(f"run {result['status']}: see {outcome.report_dir}")
+        failed = [e for e in result["expectations"] if not e["passed"]]
+        if failed:
+            lines = [f"{e['name']}: {e['message']}" for e in failed]
+            raise ExpectationFailure("experiment failed:\n" + "\n".join(lines))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, "experiment run"
