@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from gameday.engine.experiment import read_yaml
+from gameday.documents import read_yaml
 from gameday.engine.plan import load_plan
 from gameday.engine.runner import RunOptions, RunOutcome, run_experiment_file
 from gameday.errors import GamedayError

@@ -60,7 +60,7 @@ def test_scenarios_from_a_single_experiment() -> None:
         ("experiments:\n  - 3\n", "neither a path"),
         ("method: 5\n", "not a list"),
         ("method:\n  - 5\n", "not a mapping"),
-        ("title: [\n", "invalid YAML"),
+        ("title: [\n", "not valid YAML"),
     ],
 )
 def test_bad_scenarios_are_refused(tmp_path: Path, content: str, message: str) -> None:

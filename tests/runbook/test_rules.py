@@ -38,7 +38,7 @@ def test_bad_yaml_names_the_place() -> None:
     assert error.exit_code == 2
     assert error.source == str(RULES / "broken.yml")
     assert error.where is not None and error.where.startswith("line ")
-    assert "invalid YAML" in error.message
+    assert "not valid YAML" in error.message
 
 
 def test_wrong_shape() -> None:

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from gameday.documents import read_yaml
 from gameday.errors import InvalidInputError
 
 __all__ = [
@@ -149,31 +148,6 @@ class Plan:
     experiments: tuple[Experiment, ...] = ()
 
 
-def _read_yaml(path: Path) -> Any:
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInputError("file not found", source=source, hint="check the path") from None
-    except IsADirectoryError:
-        raise InvalidInputError(
-            "this is a directory", source=source, hint="give an experiment or plan YAML file"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(
-            f"cannot read the file ({exc})", source=source, hint="give a UTF-8 YAML file"
-        ) from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InvalidInputError(
-            f"invalid YAML: {problem}", source=source, where=where, hint="fix the YAML syntax there"
-        ) from None
-
-
 def _mapping(value: object) -> dict[str, Any]:
     return {str(key): item for key, item in value.items()} if isinstance(value, dict) else {}
 
@@ -244,7 +218,7 @@ def _experiment(
 
 def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -> Experiment:
     path = Path(path)
-    data = _read_yaml(path)
+    data = read_yaml(path)
     if not isinstance(data, dict) or "method" not in data:
         raise InvalidInputError(
             "not a Chaos Toolkit experiment (no 'method:')", source=str(path), hint=_EXPERIMENT_HINT
@@ -300,7 +274,7 @@ def _plan(data: dict[str, Any], path: Path) -> Plan:
 
 def load_plan(path: str | Path) -> Plan:
     path = Path(path)
-    data = _read_yaml(path)
+    data = read_yaml(path)
     if not isinstance(data, dict) or "experiments" not in data:
         raise InvalidInputError(
             "not a game-day plan (no 'experiments:')", source=str(path), hint=_EXPERIMENT_HINT
@@ -311,7 +285,7 @@ def load_plan(path: str | Path) -> Plan:
 def load_scenarios(path: str | Path) -> Plan:
     """A plan, or a single experiment as a one-experiment plan (a file with `method:`)."""
     path = Path(path)
-    data = _read_yaml(path)
+    data = read_yaml(path)
     if isinstance(data, dict) and "experiments" in data:
         return _plan(data, path)
     if isinstance(data, dict) and "method" in data:
@@ -347,7 +321,7 @@ def find_experiments(directory: str | Path) -> list[Experiment]:
     for path in sorted(set(_yaml_files(directory))):
         if path.name == "result.json":
             continue
-        data = _read_yaml(path)
+        data = read_yaml(path)
         if isinstance(data, dict) and "method" in data:
             experiments.append(_experiment(data, path))
     return experiments

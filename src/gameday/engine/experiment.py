@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from chaoslib.exceptions import ChaosException
 from chaoslib.experiment import ensure_experiment_is_valid
 
+from gameday.documents import read_yaml
 from gameday.errors import InvalidInputError
 
 REMEDIATION_MODULE = "gameday.chaos.remediation.probes"
@@ -40,25 +40,6 @@ class LoadedExperiment:
     def remediation_names(self) -> list[str]:
         names = self.gameday_extension().get("remediation") or []
         return [str(name) for name in names]
-
-
-def read_yaml(path: Path) -> Any:
-    """A YAML or JSON file, with the line and column of a syntax error."""
-    if not path.is_file():
-        raise InvalidInputError("file not found", source=str(path), hint="check the path")
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        raise InvalidInputError(
-            f"not valid YAML: {exc.problem}",
-            source=str(path),
-            where=where,
-            hint="fix the YAML syntax at that place",
-        ) from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"not valid YAML: {exc}", source=str(path)) from None
 
 
 def load_experiment(path: Path) -> LoadedExperiment:

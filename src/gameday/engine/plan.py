@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
-from gameday.engine.experiment import read_yaml
+from gameday.documents import read_yaml
 from gameday.engine.overrides import check_overrides
 from gameday.errors import InvalidInputError
 

@@ -8,10 +8,8 @@ verifies alerts.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import yaml
-
+from gameday.documents import read_yaml_and_text
 from gameday.errors import InvalidInputError
 from gameday.runbook.model import Rule
 
@@ -106,25 +104,7 @@ def load_rule_file(path: str | Path) -> list[Rule]:
     """Read a Prometheus rule file; InvalidInputError (exit 2) naming the place when it is bad."""
     path = Path(path)
     source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInputError(
-            "rule file not found", source=source, hint="check the path given to --rules"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(
-            f"cannot read the rule file ({exc})", source=source, hint="give a UTF-8 YAML file"
-        ) from None
-    try:
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InvalidInputError(
-            f"invalid YAML: {problem}", source=source, where=where, hint="fix the YAML syntax there"
-        ) from None
+    text, data = read_yaml_and_text(path)
     if data is None:
         raise InvalidInputError("the rule file is empty", source=source, where="line 1", hint=_HINT)
     try:
