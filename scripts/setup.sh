@@ -24,6 +24,7 @@ DEBIAN_NEEDS=(
   "/usr/lib/*/gstreamer-1.0/libgstrtp.so:gstreamer1.0-plugins-good"
   "/usr/lib/*/gstreamer-1.0/libgstx264.so:gstreamer1.0-plugins-ugly"
   "/usr/lib/*/gstreamer-1.0/libgstrtspclientsink.so:gstreamer1.0-rtsp"
+  "chromium:chromium"
 )
 
 log() { printf '[setup] %s\n' "$*" >&2; }

@@ -99,6 +99,7 @@ class LoadSummary(TypedDict):
 class ExperimentRef(TypedDict):
     title: str
     path: str
+    runbook: NotRequired[str | None]
 
 
 class RunResult(TypedDict):

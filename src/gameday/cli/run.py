@@ -106,7 +106,7 @@ def run(
         click.echo(
             f"game day {result['plan']['name']!r}: {result['status'].upper()} "
             f"({passed}/{len(result['experiments'])} experiments passed)  "
-            f"report: {plan_outcome.report_dir}"
+            f"report: {plan_outcome.report_dir / 'index.html'}"
         )
         raise SystemExit(EXIT_BY_STATUS.get(result["status"], EXIT_ENVIRONMENT))
     outcome = run_experiment_file(path, options)

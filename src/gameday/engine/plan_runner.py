@@ -21,6 +21,7 @@ from gameday.engine.plan import (
     PlanRef,
     PlanResult,
 )
+from gameday.engine.reporting import write_report
 from gameday.engine.runner import (
     RunOptions,
     RunOutcome,
@@ -91,6 +92,7 @@ def run_plan(plan: Plan, options: RunOptions, *, fail_fast: bool = False) -> Pla
             experiments=refs,
         )
         write_json(report_dir / PLAN_RESULT_NAME, result)
+        write_report(report_dir, plan.runbook)
         return result
 
     save()

@@ -41,6 +41,7 @@ from gameday.engine.ledger import FaultLedger
 from gameday.engine.overrides import apply_overrides
 from gameday.engine.progress import progress_for
 from gameday.engine.redaction import Redactor, secret_values
+from gameday.engine.reporting import find_runbook, write_report
 from gameday.engine.timeline import Timeline
 from gameday.errors import EnvironmentProblem, InvalidInputError
 from gameday.model import RESULT_SCHEMA, Expectation, ExperimentRef, RunResult
@@ -66,6 +67,7 @@ class RunOptions:
     :param progress: print progress lines to stderr
     :param overrides: a plan's overrides for this experiment (see engine.overrides)
     :param label: what progress lines call this run (a plan's "[2/6 redis-down]")
+    :param write_report: render index.html, summary.md and junit.xml next to result.json
     """
 
     report_dir: Path | None = None
@@ -75,6 +77,7 @@ class RunOptions:
     progress: bool = True
     overrides: dict[str, Any] = field(default_factory=dict)
     label: str = ""
+    write_report: bool = True
 
 
 @dataclass(frozen=True)
@@ -242,6 +245,12 @@ def run_experiment_file(path: Path, options: RunOptions) -> RunOutcome:
     experiment, document = prepare(path, options)
     redactor = _redactor(document)
     target = _target(document)
+    runbook = find_runbook(
+        experiment.gameday_extension().get("runbook"),
+        experiment.path.parent,
+        experiment.path.parent.parent,
+        Path.cwd(),
+    )
     report_dir = options.report_dir or default_report_dir(experiment.title)
     report_dir.mkdir(parents=True, exist_ok=True)
     timeline = Timeline()
@@ -295,7 +304,11 @@ def run_experiment_file(path: Path, options: RunOptions) -> RunOutcome:
     expectations = timeline.expectations + extra
     result = RunResult(
         schema=RESULT_SCHEMA,
-        experiment=ExperimentRef(title=experiment.title, path=str(experiment.path)),
+        experiment=ExperimentRef(
+            title=experiment.title,
+            path=str(experiment.path),
+            runbook=str(runbook) if runbook else None,
+        ),
         started_at=timeline.started.isoformat(),
         ended_at=datetime.now(UTC).isoformat(),
         status=verdicts.run_status(expectations, interrupted=interrupted, errors=errors),
@@ -310,4 +323,6 @@ def run_experiment_file(path: Path, options: RunOptions) -> RunOutcome:
     )
     result = redactor.scrub_document(result)
     write_result(report_dir, result)
+    if options.write_report:
+        write_report(report_dir, runbook)
     return RunOutcome(result=result, report_dir=report_dir)

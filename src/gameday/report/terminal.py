@@ -42,6 +42,7 @@ def summary_lines(result: RunResult, report_dir: str) -> list[str]:
     met = sum(1 for e in result["expectations"] if e["passed"])
     lines.append(
         f"verdict: {VERDICTS[result['status']]} "
-        f"({met}/{len(result['expectations'])} expectations met)  report: {report_dir}"
+        f"({met}/{len(result['expectations'])} expectations met)  "
+        f"report: {report_dir}/index.html"
     )
     return lines
