@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from gameday.chaos.expectations import EXPECTATION_MODULES
 from gameday.documents import read_yaml
 from gameday.engine.plan import load_plan
 from gameday.engine.runner import RunOptions, RunOutcome, run_experiment_file
@@ -25,7 +26,6 @@ from gameday.errors import GamedayError
 from gameday.model import Expectation
 
 YAML_SUFFIXES = (".yaml", ".yml")
-EXPECTATION_MODULES = ("gameday.chaos.alerts.", "gameday.chaos.slo.", "gameday.chaos.promql.")
 RUNS_KEY = pytest.StashKey[dict[str, "RunOutcome | GamedayError"]]()
 
 

@@ -12,7 +12,17 @@ REPO = Path(__file__).resolve().parents[2]
 EXPERIMENTS = REPO / "experiments"
 
 
-@pytest.mark.parametrize("name", ["redis-down", "pod-kill", "pod-kill-single"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "redis-down",
+        "pod-kill",
+        "pod-kill-single",
+        "consensus-partition",
+        "gpu-stress",
+        "camera-rtsp-flap",
+    ],
+)
 def test_the_shipped_experiments_are_valid(name: str) -> None:
     experiment = load_experiment(EXPERIMENTS / f"{name}.yaml")
     assert experiment.title

@@ -15,7 +15,11 @@ from chaoslib.exceptions import ActivityFailed
 from gameday.engine import timeline
 from gameday.model import Expectation, ExpectationKind
 
-__all__ = ["expect", "record_restored"]
+__all__ = ["EXPECTATION_MODULES", "expect", "record_restored"]
+
+# The modules whose probes record their own expectations (a failure of theirs is
+# already judged; it must not be counted again from the journal).
+EXPECTATION_MODULES = ("gameday.chaos.alerts.", "gameday.chaos.slo.", "gameday.chaos.promql.")
 
 
 def expect(

@@ -27,6 +27,7 @@ from chaoslib.exceptions import ChaosException
 from chaoslib.experiment import run_experiment
 from chaoslib.secret import load_secrets
 
+from gameday.chaos.expectations import EXPECTATION_MODULES
 from gameday.chaos.load import control as load_control
 from gameday.chaos.target import LAB_DIR_KEY, Target, fault_ledger, resolve_target
 from gameday.engine import timeline as timeline_module
@@ -52,7 +53,6 @@ from gameday.report.result_file import JOURNAL_NAME, write_json, write_result
 from gameday.verify import verdicts
 
 logger = logging.getLogger("gameday.engine.runner")
-GAMEDAY_PROBE_MODULES = ("gameday.chaos.alerts.", "gameday.chaos.slo.")
 SETTINGS: dict[str, Any] = {"runtime": {"rollbacks": {"strategy": "always"}}}
 
 
@@ -198,7 +198,7 @@ def _journal_expectations(journal: dict[str, Any]) -> tuple[list[Expectation], l
         for run in hypothesis.get("probes") or []:
             activity = run.get("activity", {})
             module = str(activity.get("provider", {}).get("module", ""))
-            if run.get("tolerance_met", True) or module.startswith(GAMEDAY_PROBE_MODULES):
+            if run.get("tolerance_met", True) or module.startswith(EXPECTATION_MODULES):
                 continue
             expectations.append(
                 Expectation(
@@ -218,7 +218,7 @@ def _journal_expectations(journal: dict[str, Any]) -> tuple[list[Expectation], l
         if run.get("status") != "failed":
             continue
         module = str(activity.get("provider", {}).get("module", ""))
-        if module.startswith(GAMEDAY_PROBE_MODULES):
+        if module.startswith(EXPECTATION_MODULES):
             continue
         reason = "".join(run.get("exception") or []).strip().splitlines()[-1:] or ["failed"]
         name = str(activity.get("name"))

@@ -35,12 +35,14 @@ from gameday.engine import timeline
 from gameday.lab import processes
 from gameday.lab.config import LabConfig
 from gameday.lab.supervisor import SupervisorClient
+from gameday.observe.polling import poll_until
 
 __all__ = ["flap_cameras", "stop_flapping"]
 logger = logging.getLogger("gameday.chaos.camera.actions")
 MODULE = __name__
 MAX_FLAP_S = 900.0
 STOP_GRACE_S = 10.0
+RUNNING_TIMEOUT_S = 15.0
 
 
 def _camera_names(supervisor: SupervisorClient) -> list[str]:
@@ -188,9 +190,29 @@ def flap_cameras(
     }
 
 
+def _wait_running(supervisor: SupervisorClient) -> None:
+    """Wait until every camera process is RUNNING: one the flapper was starting when it was
+    stopped is still STARTING, and the fault is not undone until it runs."""
+
+    def not_running() -> list[str]:
+        return [
+            f"{i['name']} ({i['statename']})"
+            for i in supervisor.processes()
+            if i["group"] == CAMERA_GROUP and i["statename"] != "RUNNING"
+        ]
+
+    polled = poll_until(lambda: not not_running() or None, timeout_s=RUNNING_TIMEOUT_S)
+    if not polled.met:
+        raise ActivityFailed(
+            f"cameras not running {RUNNING_TIMEOUT_S:.0f}s after being restored: "
+            + ", ".join(not_running())
+        )
+
+
 def stop_flapping(configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     """Stop flapping cameras and bring every camera back (start, or resume). Idempotent.
 
+    Waits until every camera process runs again (fails after 15 s otherwise).
     Returns which cameras it had to restore and every flap that happened
     (camera, down/hung/up, when).
     """
@@ -200,7 +222,9 @@ def stop_flapping(configuration: Configuration = None, secrets: Secrets = None) 
     if running is not None:
         processes.terminate([running["pid"]], grace_s=STOP_GRACE_S)
         stopped = True
-    restored = restore_cameras(SupervisorClient(lab.supervisor_url))
+    supervisor = SupervisorClient(lab.supervisor_url)
+    restored = restore_cameras(supervisor)
+    _wait_running(supervisor)
     state_file(lab).unlink(missing_ok=True)
     ledger.clear_matching(revert_for(MODULE, "stop_flapping", configuration))
     events = read_events(lab)
