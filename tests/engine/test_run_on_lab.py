@@ -264,6 +264,8 @@ def test_plain_chaos_run_uses_the_extension(lab: LabConfig, tmp_path: Path) -> N
         [
             str(chaos),
             "--no-version-check",
+            "--log-file",
+            str(tmp_path / "chaostoolkit.log"),
             "run",
             "--rollback-strategy",
             "always",
