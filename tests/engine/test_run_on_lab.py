@@ -4,7 +4,6 @@ with exit 1 and say by how much, MTTD agrees with Prometheus, interrupts roll ba
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,47 +15,24 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.lab_runs import (
+    REPO,
+    assert_lab_healthy,
+    gameday_env,
+    interrupt_during_fault,
+    result_of,
+    run_gameday,
+)
 
-from gameday.chaos.target import fault_ledger
 from gameday.lab.config import LabConfig
-from gameday.lab.processes import alive
 from gameday.lab.supervisor import SupervisorClient
 from gameday.observe.polling import poll_until
 from gameday.observe.prometheus import Prometheus
 
-REPO = Path(__file__).resolve().parents[2]
 EXPERIMENTS = REPO / "experiments"
 RULE_FOR_S = {"RedisDown": 5.0, "HighErrorRate": 5.0, "PodDown": 5.0}
 EVALUATION_INTERVAL_S = 1.0
 PROBE_POLL_S = 0.2
-
-
-def gameday_env(lab: LabConfig) -> dict[str, str]:
-    return dict(os.environ, GAMEDAY_LAB_DIR=str(lab.directory))
-
-
-def run_gameday(lab: LabConfig, *args: str, timeout: int = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gameday.cli", *args],
-        cwd=REPO,
-        env=gameday_env(lab),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def result_of(report_dir: Path) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads((report_dir / "result.json").read_text())
-    return document
-
-
-def assert_lab_healthy(lab: LabConfig) -> None:
-    supervisor = SupervisorClient(lab.supervisor_url)
-    states = {info["name"]: info["statename"] for info in supervisor.processes()}
-    assert all(state == "RUNNING" for state in states.values()), states
-    assert fault_ledger(lab).entries() == []
 
 
 @pytest.mark.parametrize(
@@ -170,44 +146,12 @@ def test_wrong_expectations_fail_with_exit_1_and_say_by_how_much(
 def test_an_interrupt_during_the_fault_window_rolls_back(
     lab: LabConfig, tmp_path: Path, signum: signal.Signals
 ) -> None:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gameday.cli",
-            "run",
-            "experiments/redis-down.yaml",
-            "--report-dir",
-            str(tmp_path),
-        ],
-        cwd=REPO,
-        env=gameday_env(lab),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stderr is not None
-        deadline = time.monotonic() + 60
-        seen: list[str] = []
-        for line in process.stderr:
-            seen.append(line)
-            if "FAULT" in line or time.monotonic() > deadline:
-                break
+    def redis_is_down() -> None:
         supervisor = SupervisorClient(lab.supervisor_url)
-        assert supervisor.process("redis:redis")["statename"] == "STOPPED", "".join(seen)
-        process.send_signal(signum)
-        process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 130
-    result = result_of(tmp_path)
+        assert supervisor.process("redis:redis")["statename"] == "STOPPED"
+
+    result = interrupt_during_fault(lab, "redis-down", tmp_path, signum, redis_is_down)
     assert result["status"] == "interrupted"
-    kinds = [event["kind"] for event in result["timeline"]]
-    assert "interrupted" in kinds and "fault_reverted" in kinds
-    load_pid = next(e["data"]["pid"] for e in result["timeline"] if e["kind"] == "load_started")
-    assert not alive(load_pid), "locust still runs after the interrupt"
     assert_lab_healthy(lab)
 
 

@@ -5,16 +5,12 @@ restores service) and each rolls back when interrupted with Ctrl-C during the fa
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-from tests.engine.test_run_on_lab import (
-    REPO,
+from tests.lab_runs import (
     assert_lab_healthy,
-    gameday_env,
+    interrupt_during_fault,
     result_of,
     run_gameday,
 )
@@ -22,7 +18,6 @@ from tests.engine.test_run_on_lab import (
 from gameday.chaos.consensus.cluster import PeerProxyControl
 from gameday.lab.config import LabConfig
 from gameday.lab.gpu import read_stress, stress_file
-from gameday.lab.processes import alive
 from gameday.lab.supervisor import SupervisorClient
 from gameday.observe.polling import poll_until
 from gameday.observe.prometheus import Prometheus
@@ -93,43 +88,9 @@ def test_issue6_experiment_passes_on_the_lab(lab: LabConfig, tmp_path: Path, nam
 
 @pytest.mark.parametrize("name", list(EXPERIMENTS))
 def test_issue6_experiment_rolls_back_on_ctrl_c(lab: LabConfig, tmp_path: Path, name: str) -> None:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gameday.cli",
-            "run",
-            f"experiments/{name}.yaml",
-            "--report-dir",
-            str(tmp_path),
-        ],
-        cwd=REPO,
-        env=gameday_env(lab),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    result = interrupt_during_fault(
+        lab, name, tmp_path, signal.SIGINT, lambda: assert_fault_in_effect(lab, name)
     )
-    try:
-        assert process.stderr is not None
-        deadline = time.monotonic() + 60
-        seen: list[str] = []
-        for line in process.stderr:
-            seen.append(line)
-            if "FAULT" in line or time.monotonic() > deadline:
-                break
-        assert "FAULT" in seen[-1], "".join(seen)
-        assert_fault_in_effect(lab, name)
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 130
-    result = result_of(tmp_path)
     assert result["status"] == "interrupted"
-    kinds = [event["kind"] for event in result["timeline"]]
-    assert "interrupted" in kinds and "fault_reverted" in kinds
-    load_pid = next(e["data"]["pid"] for e in result["timeline"] if e["kind"] == "load_started")
-    assert not alive(load_pid), "locust still runs after the interrupt"
     assert_lab_healthy(lab)
     assert_fault_gone(lab)
