@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from gameday.errors import InvalidInputError
+from gameday.errors import InvalidInputError, LabError
 from gameday.lab import lifecycle
 from gameday.lab.config import (
     LabConfig,
@@ -152,8 +152,6 @@ def down(lab_dir: Path | None) -> None:
     config = load_running_config(directory)
     result = lifecycle.down(config, progress=_say)
     if result.ports_still_listening:
-        from gameday.errors import LabError
-
         raise LabError(
             "ports still listening after stop: " + ", ".join(result.ports_still_listening),
             part="lab",

@@ -16,7 +16,7 @@ from gameday.errors import LabError
 from gameday.lab import monitoring, processes
 from gameday.lab.config import LabConfig
 from gameday.lab.parts import lab_parts
-from gameday.lab.replica_state import read_restarts
+from gameday.lab.replica_state import is_paused, read_restarts
 from gameday.lab.supervisor import Part, ProcessInfo, SupervisorClient, render_config
 from gameday.observe.prometheus import Prometheus, TargetHealth
 
@@ -299,8 +299,6 @@ def status(config: LabConfig) -> LabStatus:
 
 
 def _state_label(info: ProcessInfo) -> str:
-    from gameday.lab.replica_state import is_paused
-
     if info["statename"] == "RUNNING" and is_paused(info["pid"]):
         return "PAUSED"
     return info["statename"]
