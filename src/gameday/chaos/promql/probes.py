@@ -15,7 +15,6 @@ returns nothing has no data, which never holds.
 from __future__ import annotations
 
 import logging
-import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,17 +23,14 @@ from chaoslib.types import Configuration, Secrets
 
 from gameday.chaos.clock import reference_time
 from gameday.chaos.expectations import expect, record_restored
+from gameday.chaos.objective_checks import evaluate, shown, violations, wait_until_held
 from gameday.chaos.target import resolve_target
 from gameday.engine import timeline
-from gameday.observe.polling import poll_until
 from gameday.observe.prometheus import Prometheus
 from gameday.verify.slo import Objective
 
 __all__ = ["query_holds", "query_restored"]
 logger = logging.getLogger("gameday.chaos.promql.probes")
-POLL_S = 0.5
-
-Values = list[tuple[Objective, float | None]]
 
 
 def _objectives(
@@ -53,22 +49,6 @@ def _objectives(
     if high is not None:
         found.append(Objective(label, f"max({query})", float(high), "max", unit))
     return found
-
-
-def _evaluate(prometheus: Prometheus, wanted: list[Objective], window_s: float) -> Values:
-    return [(o, prometheus.query_value(o.over_window(window_s))) for o in wanted]
-
-
-def _violations(values: Values) -> list[str]:
-    return [
-        objective.describe(value)
-        for objective, value in values
-        if value is None or math.isnan(value) or not objective.met_by(value)
-    ]
-
-
-def _shown(values: Values) -> str:
-    return "; ".join(objective.describe(value) for objective, value in values)
 
 
 def _window(window_s: float) -> float:
@@ -99,16 +79,16 @@ def query_holds(
     """
     wanted = _objectives(query, min, max, name, unit)
     prometheus = Prometheus(resolve_target(configuration).prometheus_url)
-    values = _evaluate(prometheus, wanted, _window(window_s))
-    violations = _violations(values)
+    values = evaluate(prometheus, wanted, _window(window_s))
+    violated = violations(values)
     phase = timeline.phase()
     label = f"{phase + ': ' if phase else ''}{name or query} holds over {window_s:g}s"
-    if violations:
-        message = f"not held over the last {window_s:g}s: " + "; ".join(violations)
+    if violated:
+        message = f"not held over the last {window_s:g}s: " + "; ".join(violated)
         expect("slo_holds", label, False, message)
         raise ActivityFailed(message)
-    expect("slo_holds", label, True, f"held over {window_s:g}s: {_shown(values)}")
-    logger.info("%s held over %gs: %s", name or query, window_s, _shown(values))
+    expect("slo_holds", label, True, f"held over {window_s:g}s: {shown(values)}")
+    logger.info("%s held over %gs: %s", name or query, window_s, shown(values))
     return True
 
 
@@ -138,29 +118,18 @@ def query_restored(
     fault, reference = reference_time()
     started = datetime.now(UTC)
     what = name or query
-    last: list[Values] = []
-
-    def restored() -> Values | None:
-        values = _evaluate(prometheus, wanted, window)
-        last[:] = [values]
-        return None if _violations(values) else values
-
-    polled = poll_until(
-        restored,
-        timeout_s=within_s,
-        interval_s=POLL_S,
-        on_wait=lambda left: timeline.waiting(f"{what} to be restored", left),
+    restored, still = wait_until_held(
+        prometheus, wanted, window_s=window, within_s=within_s, what=what
     )
     label = f"{what} restored within {within_s:g}s"
-    if polled.value is None:
-        still = _violations(last[0]) if last else ["not evaluated"]
+    if restored is None:
         message = f"not restored within {within_s:g}s: " + "; ".join(still)
         expect("slo_restored", label, False, message, budget_s=within_s)
         raise ActivityFailed(message)
     took, mttr = record_restored(
         what=what,
         name=label,
-        shown=_shown(polled.value),
+        shown=shown(restored),
         started=started,
         fault=fault,
         reference=reference,
@@ -170,5 +139,5 @@ def query_restored(
     return {
         "restored_after_s": took,
         "mttr_s": mttr,
-        "values": {o.bound: v for o, v in polled.value},
+        "values": {o.bound: v for o, v in restored},
     }

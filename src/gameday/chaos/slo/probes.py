@@ -17,15 +17,14 @@ from chaoslib.types import Configuration, Secrets
 from gameday.chaos.clock import reference_time
 from gameday.chaos.expectations import expect, record_restored
 from gameday.chaos.load import control as load_control
+from gameday.chaos.objective_checks import evaluate, shown, violations, wait_until_held
 from gameday.chaos.target import resolve_target
 from gameday.engine import timeline
-from gameday.observe.polling import poll_until
 from gameday.observe.prometheus import Prometheus
 from gameday.verify.slo import RATE_WINDOW_S, Objective, Source, objectives
 
 __all__ = ["slo_holds", "slo_restored"]
 logger = logging.getLogger("gameday.chaos.slo.probes")
-POLL_S = 0.5
 
 
 def _objectives(
@@ -50,12 +49,6 @@ def _objectives(
         raise ActivityFailed(str(exc)) from exc
 
 
-def _evaluate(
-    prometheus: Prometheus, wanted: list[Objective], window_s: float
-) -> list[tuple[Objective, float | None]]:
-    return [(o, prometheus.query_value(o.over_window(window_s))) for o in wanted]
-
-
 def _since_load_started(window_s: float) -> float:
     """The window, cut so it holds only this run's load: back-to-back runs must not
     judge the steady state by the previous run's fault."""
@@ -64,14 +57,6 @@ def _since_load_started(window_s: float) -> float:
         return window_s
     clean = (datetime.now(UTC) - started).total_seconds() - RATE_WINDOW_S
     return max(1.0, min(window_s, clean))
-
-
-def _violations(values: list[tuple[Objective, float | None]]) -> list[str]:
-    return [
-        objective.describe(value)
-        for objective, value in values
-        if value is None or value != value or not objective.met_by(value)  # NaN: no traffic
-    ]
 
 
 def slo_holds(
@@ -96,19 +81,18 @@ def slo_holds(
     )
     prometheus = Prometheus(resolve_target(configuration).prometheus_url)
     effective_s = _since_load_started(window_s)
-    values = _evaluate(prometheus, wanted, effective_s)
-    violations = _violations(values)
-    shown = "; ".join(objective.describe(value) for objective, value in values)
+    values = evaluate(prometheus, wanted, effective_s)
+    violated = violations(values)
     phase = timeline.phase()
     name = f"{phase + ': ' if phase else ''}SLO holds over {window_s:g}s ({source})"
     data = {o.name: v for o, v in values}
-    if violations:
-        message = f"SLO violated over the last {effective_s:.0f}s: " + "; ".join(violations)
+    if violated:
+        message = f"SLO violated over the last {effective_s:.0f}s: " + "; ".join(violated)
         timeline.record("slo_violated", message, **data)
         expect("slo_holds", name, False, message)
         raise ActivityFailed(message)
-    timeline.record("slo_held", shown, **data)
-    expect("slo_holds", name, True, f"SLO held over {effective_s:.0f}s: {shown}")
+    timeline.record("slo_held", shown(values), **data)
+    expect("slo_holds", name, True, f"SLO held over {effective_s:.0f}s: {shown(values)}")
     return True
 
 
@@ -135,35 +119,23 @@ def slo_restored(
     prometheus = Prometheus(resolve_target(configuration).prometheus_url)
     fault, reference = reference_time()
     started = datetime.now(UTC)
-    last: list[list[tuple[Objective, float | None]]] = []
-
-    def restored() -> list[tuple[Objective, float | None]] | None:
-        values = _evaluate(prometheus, wanted, window_s)
-        last[:] = [values]
-        return None if _violations(values) else values
-
-    polled = poll_until(
-        restored,
-        timeout_s=within_s,
-        interval_s=POLL_S,
-        on_wait=lambda left: timeline.waiting("the SLOs to be restored", left),
+    restored, still = wait_until_held(
+        prometheus, wanted, window_s=window_s, within_s=within_s, what="the SLOs"
     )
     name = f"SLO restored within {within_s:g}s ({source})"
-    if polled.value is None:
-        still = _violations(last[0]) if last else ["not evaluated"]
+    if restored is None:
         message = f"SLO not restored within {within_s:g}s: " + "; ".join(still)
         expect("slo_restored", name, False, message, budget_s=within_s)
         raise ActivityFailed(message)
-    shown = "; ".join(objective.describe(value) for objective, value in polled.value)
     took, mttr = record_restored(
         what="SLO",
         name=name,
-        shown=shown,
+        shown=shown(restored),
         started=started,
         fault=fault,
         reference=reference,
         within_s=within_s,
         mttr_budget_s=mttr_budget_s,
     )
-    values = {objective.name: value for objective, value in polled.value}
+    values = {objective.name: value for objective, value in restored}
     return {"restored_after_s": took, "mttr_s": mttr, "values": values}
