@@ -88,4 +88,6 @@ def interrupt_during_fault(
     assert "interrupted" in kinds and "fault_reverted" in kinds
     load_pid = next(e["data"]["pid"] for e in result["timeline"] if e["kind"] == "load_started")
     assert not alive(load_pid), "locust still runs after the interrupt"
+    logged = [json.loads(line)["kind"] for line in (report_dir / "events.jsonl").open()]
+    assert logged == kinds[: len(logged)] and "fault_applied" in logged
     return result

@@ -49,7 +49,13 @@ from gameday.model import RESULT_SCHEMA, Expectation, ExperimentRef, RunResult
 from gameday.observe.prometheus import Prometheus
 from gameday.observe.series import fetch_series
 from gameday.observe.watcher import AlertWatcher
-from gameday.report.result_file import JOURNAL_NAME, write_json, write_result
+from gameday.report.result_file import (
+    EVENT_LOG_NAME,
+    JOURNAL_NAME,
+    EventLog,
+    write_json,
+    write_result,
+)
 from gameday.verify import verdicts
 
 logger = logging.getLogger("gameday.engine.runner")
@@ -254,6 +260,8 @@ def run_experiment_file(path: Path, options: RunOptions) -> RunOutcome:
     report_dir = options.report_dir or default_report_dir(experiment.title)
     report_dir.mkdir(parents=True, exist_ok=True)
     timeline = Timeline()
+    # Each event is on disk as it happens: a crash of gameday itself loses nothing measured.
+    timeline.event_listeners.append(EventLog(report_dir / EVENT_LOG_NAME, redactor).append)
     printer = progress_for(label=options.label) if options.progress else None
     if printer is not None:
         timeline.event_listeners.append(printer.event)

@@ -6,11 +6,27 @@ import json
 from pathlib import Path
 from typing import Any
 
+from gameday.engine.redaction import Redactor
 from gameday.errors import InvalidInputError
-from gameday.model import RESULT_SCHEMA, RunResult
+from gameday.model import RESULT_SCHEMA, RunResult, TimelineEvent
 
 RESULT_NAME = "result.json"
 JOURNAL_NAME = "journal.json"
+EVENT_LOG_NAME = "events.jsonl"
+
+
+class EventLog:
+    """Appends each timeline event to a JSON-lines file as it happens (scrubbed of
+    secrets), so what a run measured survives even if gameday itself is killed."""
+
+    def __init__(self, path: Path, redactor: Redactor) -> None:
+        self.path = path
+        self._redactor = redactor
+
+    def append(self, event: TimelineEvent) -> None:
+        line = json.dumps(self._redactor.scrub_document(event), default=str)
+        with self.path.open("a", encoding="utf-8") as stream:
+            stream.write(line + "\n")
 
 
 def write_json(path: Path, document: Any) -> Path:
