@@ -26,7 +26,7 @@ class AlertWatcher:
         self._prometheus = Prometheus(prometheus_url, timeout=2)
         self._sink_url = sink_url
         self._since = datetime.now(UTC)
-        self._states: dict[tuple[str, str], str] = {}
+        self._states: dict[frozenset[tuple[str, str]], str] = {}
         self._seen_deliveries: set[tuple[str, str, str, str]] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="alert-watcher", daemon=True)
@@ -51,20 +51,23 @@ class AlertWatcher:
             logger.debug("watcher poll failed: %s", exc)
 
     def _poll_alerts(self) -> None:
-        current: dict[tuple[str, str], str] = {}
+        current: dict[frozenset[tuple[str, str]], str] = {}
         for alert in self._prometheus.alerts():
-            key = (alert["alertname"], _label_key(alert["labels"]))
+            key = frozenset(alert["labels"].items())  # one alert instance: all its labels
             current[key] = alert["state"]
             if self._states.get(key) != alert["state"]:
                 self._timeline.record(
                     "alert_firing" if alert["state"] == "firing" else "alert_pending",
-                    alert["alertname"],
+                    _describe(alert["labels"]),
                     alert=alert["alertname"],
                     labels=alert["labels"],
                 )
         for key, state in self._states.items():
             if key not in current and state == "firing":
-                self._timeline.record("alert_resolved", key[0], alert=key[0])
+                labels = dict(key)
+                self._timeline.record(
+                    "alert_resolved", _describe(labels), alert=labels.get("alertname", "")
+                )
         self._states = current
 
     def _poll_deliveries(self) -> None:
@@ -92,5 +95,13 @@ class AlertWatcher:
             )
 
 
-def _label_key(labels: dict[str, str]) -> str:
-    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()) if k != "alertname")
+# Labels every lab alert carries: they tell one firing instance from another not at all.
+COMMON_LABELS = {"alertname", "severity", "team", "namespace", "job", "instance"}
+
+
+def _describe(labels: dict[str, str]) -> str:
+    """The alert's name with the labels that tell this instance from another (camera,
+    member, …), for people reading the timeline."""
+    name = labels.get("alertname", "")
+    distinct = ",".join(f"{k}={v}" for k, v in sorted(labels.items()) if k not in COMMON_LABELS)
+    return f"{name} {{{distinct}}}" if distinct else name
