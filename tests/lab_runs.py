@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -78,16 +79,17 @@ def interrupt_during_fault(
         assert seen and "FAULT" in seen[-1], "".join(seen)
         check_fault()
         process.send_signal(signum)
-        process.communicate(timeout=60)
+        out, err = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 130
+    assert process.returncode == 130, out + err
     result = result_of(report_dir)
     kinds = [event["kind"] for event in result["timeline"]]
-    assert "interrupted" in kinds and "fault_reverted" in kinds
+    assert "interrupted" in kinds and "fault_reverted" in kinds, "".join(seen) + err
     load_pid = next(e["data"]["pid"] for e in result["timeline"] if e["kind"] == "load_started")
     assert not alive(load_pid), "locust still runs after the interrupt"
-    logged = [json.loads(line)["kind"] for line in (report_dir / "events.jsonl").open()]
-    assert logged == kinds[: len(logged)] and "fault_applied" in logged
+    # As recorded (result.json sorts by time): every event was on disk as it happened.
+    logged = Counter(json.loads(line)["kind"] for line in (report_dir / "events.jsonl").open())
+    assert logged <= Counter(kinds) and logged["fault_applied"] == 1
     return result

@@ -39,3 +39,27 @@ def test_listeners_hear_events_and_waits() -> None:
     line.record("load_started")
     line.waiting("RedisDown to fire", 9.6)
     assert heard == ["load_started", "RedisDown to fire:10"]
+
+
+def test_a_requested_interrupt_is_raised_again_at_the_next_wait_in_the_main_thread() -> None:
+    import threading
+
+    import pytest
+
+    line = Timeline()
+    line.waiting("anything", 5)  # nothing requested: no effect
+    line.interrupt_requested = True
+    errors: list[BaseException] = []
+
+    def in_a_worker() -> None:
+        try:
+            line.waiting("background probe", 5)
+        except BaseException as exc:  # a worker must not receive the interrupt
+            errors.append(exc)
+
+    worker = threading.Thread(target=in_a_worker)
+    worker.start()
+    worker.join()
+    assert errors == []
+    with pytest.raises(KeyboardInterrupt):
+        line.waiting("RedisDown to fire", 5)

@@ -59,6 +59,7 @@ class TimelineEvents(RunEventHandler):  # type: ignore[misc]
         self._timeline.record("method_started", "method")
 
     def start_activity(self, activity: Activity) -> None:
+        self._timeline.raise_if_interrupted()
         name = str(activity.get("name", ""))
         self._timeline.start_activity(name)
         self._timeline.record("activity_started", name, type=activity.get("type"))

@@ -154,16 +154,22 @@ class InterruptGuard:
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-    def __init__(self) -> None:
+    def __init__(self, timeline: Timeline) -> None:
         self.interrupted = False
         self.rolling_back = False
+        self._timeline = timeline
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.rolling_back:
             logger.warning("rolling back: ignoring signal %s until faults are undone", signum)
             return
         self.interrupted = True
+        self._timeline.interrupt_requested = True
         raise KeyboardInterrupt
+
+    def start_rollbacks(self) -> None:
+        self.rolling_back = True
+        self._timeline.interrupt_requested = False
 
     def install(self) -> None:
         for sig in self.SIGNALS:
@@ -278,23 +284,19 @@ def run_experiment_file(path: Path, options: RunOptions) -> RunOutcome:
     timeline_module.activate(timeline)
     watcher.start()
     try:
-        with InterruptGuard().active() as guard:
-
-            def rolling_back() -> None:
-                guard.rolling_back = True
-
+        with InterruptGuard(timeline).active() as guard:
             handler = TimelineEvents(
                 timeline,
                 remediation=set(experiment.remediation_names()),
                 on_started=guard.install,
-                on_rollbacks=rolling_back,
+                on_rollbacks=guard.start_rollbacks,
             )
             try:
                 journal = run_experiment(document, settings=SETTINGS, event_handlers=[handler])
             except KeyboardInterrupt:
                 timeline.record("interrupted", "interrupted outside the experiment's method")
             finally:
-                guard.rolling_back = True
+                guard.start_rollbacks()
                 load_control.stop_load()
                 _revert_leftovers(ledger, timeline, "reverted by gameday after the run")
             interrupted = guard.interrupted or journal.get("status") == "interrupted"

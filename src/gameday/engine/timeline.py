@@ -26,6 +26,9 @@ class Timeline:
         self._expectations: list[Expectation] = []
         self._lock = threading.Lock()
         self._current = threading.local()
+        # Set by the run's signal handler. A KeyboardInterrupt raised while Python runs a
+        # finalizer is swallowed ("Exception ignored in ..."), so waits raise it again.
+        self.interrupt_requested = False
         self.event_listeners: list[EventListener] = []
         self.wait_listeners: list[WaitListener] = []
 
@@ -51,8 +54,13 @@ class Timeline:
             listener(event)
         return event
 
+    def raise_if_interrupted(self) -> None:
+        if self.interrupt_requested and threading.current_thread() is threading.main_thread():
+            raise KeyboardInterrupt
+
     def waiting(self, what: str, seconds_left: float) -> None:
         """Tell progress displays what the run is waiting for and how long is left."""
+        self.raise_if_interrupted()
         for listener in self.wait_listeners:
             listener(what, seconds_left)
 
