@@ -295,6 +295,9 @@ def run_experiment_file(path: Path, options: RunOptions) -> RunOutcome:
                 journal = run_experiment(document, settings=SETTINGS, event_handlers=[handler])
             except KeyboardInterrupt:
                 timeline.record("interrupted", "interrupted outside the experiment's method")
+            except Exception as exc:  # a bug must still leave a result with what was measured
+                logger.exception("the experiment's run failed")
+                timeline.record("error", f"the run failed: {type(exc).__name__}: {exc}")
             finally:
                 guard.start_rollbacks()
                 load_control.stop_load()
