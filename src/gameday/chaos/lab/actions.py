@@ -9,12 +9,14 @@ resuming it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
-from gameday.chaos.target import LAB_DIR_KEY, lab_dir_of, resolve_target
+from gameday.chaos.revert import revert_for
+from gameday.chaos.target import resolve_target
 from gameday.engine import timeline
 from gameday.engine.ledger import Revert
 from gameday.lab.replica_state import is_paused
@@ -43,13 +45,7 @@ def _replicas(supervisor: SupervisorClient, deployment: str) -> list[ProcessInfo
 
 
 def _revert(func: str, configuration: Configuration | None, **arguments: Any) -> Revert:
-    # The revert names the lab explicitly, so it works from a later process too.
-    lab_dir = str(lab_dir_of(configuration))
-    return Revert(
-        module=MODULE,
-        func=func,
-        arguments={**arguments, "configuration": {LAB_DIR_KEY: lab_dir}},
-    )
+    return revert_for(MODULE, func, configuration, **arguments)
 
 
 def kill_replicas(
@@ -117,18 +113,39 @@ def restore_replicas(
     return {"restored": restored}
 
 
+def _on_every_replica(
+    service: str,
+    configuration: Configuration | None,
+    *,
+    done: str,
+    fault: str,
+    revert_func: str,
+    act: Callable[[SupervisorClient, str], None],
+) -> list[str]:
+    """Apply `act` to every replica of a lab part, its revert recorded first."""
+    target = resolve_target(configuration)
+    supervisor = target.supervisor()
+    names = [full_name(info) for info in _replicas(supervisor, service)]
+    revert = _revert(revert_func, configuration, service=service)
+    with target.ledger().applying(f"{service} {done}", revert):
+        for name in names:
+            act(supervisor, name)
+    timeline.record("fault_applied", f"{done} {service}", fault=fault, service=service)
+    return names
+
+
 def stop_service(
     service: str, configuration: Configuration = None, secrets: Secrets = None
 ) -> dict[str, Any]:
     """Stop every replica of a lab part (e.g. `redis`: Redis down) until `start_service`."""
-    target = resolve_target(configuration)
-    supervisor = target.supervisor()
-    names = [full_name(info) for info in _replicas(supervisor, service)]
-    revert = _revert("start_service", configuration, service=service)
-    with target.ledger().applying(f"{service} stopped", revert):
-        for name in names:
-            supervisor.stop(name)
-    timeline.record("fault_applied", f"stopped {service}", fault="stop_service", service=service)
+    names = _on_every_replica(
+        service,
+        configuration,
+        done="stopped",
+        fault="stop_service",
+        revert_func="start_service",
+        act=lambda supervisor, name: supervisor.stop(name),
+    )
     return {"stopped": names}
 
 
@@ -144,14 +161,14 @@ def pause_service(
     service: str, configuration: Configuration = None, secrets: Secrets = None
 ) -> dict[str, Any]:
     """Pause every replica of a lab part with SIGSTOP (e.g. Redis hang: clients time out)."""
-    target = resolve_target(configuration)
-    supervisor = target.supervisor()
-    names = [full_name(info) for info in _replicas(supervisor, service)]
-    revert = _revert("resume_service", configuration, service=service)
-    with target.ledger().applying(f"{service} paused", revert):
-        for name in names:
-            supervisor.signal(name, "STOP")
-    timeline.record("fault_applied", f"paused {service}", fault="pause_service", service=service)
+    names = _on_every_replica(
+        service,
+        configuration,
+        done="paused",
+        fault="pause_service",
+        revert_func="resume_service",
+        act=lambda supervisor, name: supervisor.signal(name, "STOP"),
+    )
     return {"paused": names}
 
 
