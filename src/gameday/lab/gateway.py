@@ -126,9 +126,10 @@ def build_app(config: LabConfig, replica: int) -> web.Application:
         port=config.ports.redis,
         socket_timeout=DEPENDENCY_TIMEOUT_S,
         socket_connect_timeout=DEPENDENCY_TIMEOUT_S,
-        # Fail fast: retries with back-off would turn a Redis outage into slow
-        # requests, hiding it from the error-rate SLO the runbook measures.
-        retry=Retry(NoBackoff(), 0),
+        # One immediate retry, so a pooled connection left over from before a Redis
+        # restart is replaced instead of failing a request; no back-off, so an outage
+        # still fails fast and shows in the error-rate SLO the runbook measures.
+        retry=Retry(NoBackoff(), 1),
     )
     holder: dict[str, EtcdKV] = {}
 
