@@ -14,10 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gameday.chaos.target import fault_ledger
 from gameday.lab.config import LabConfig
 from gameday.lab.processes import alive
 from gameday.lab.supervisor import SupervisorClient
+from gameday.targets import fault_ledger
 
 REPO = Path(__file__).resolve().parents[1]
 

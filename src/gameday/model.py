@@ -1,6 +1,6 @@
 """Typed results: timeline events, expectations, measurements and the run result.
 
-These are what `result.json` holds (schema `gameday.result/1`, see the README);
+These are what `result.json` holds (schema `gameday.result/2`, see the README);
 verdicts, MTTD/MTTR, reports and tabletop evidence are computed from them.
 """
 
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Literal, NotRequired, TypedDict
 
-RESULT_SCHEMA = "gameday.result/1"
+RESULT_SCHEMA = "gameday.result/2"
+# Still read by reports: /1 lacks `measure` on expectations and `budgets_s` in measurements.
+READABLE_RESULT_SCHEMAS = ("gameday.result/1", RESULT_SCHEMA)
 
 EventKind = Literal[
     "run_started",
@@ -50,6 +52,10 @@ ExpectationKind = Literal[
     "probe",
 ]
 
+# Which run figure an expectation's measured time is: fault → firing, fault → delivered,
+# fault → restored.
+Measure = Literal["mttd", "notify", "mttr"]
+
 RunStatus = Literal["passed", "failed", "interrupted", "error"]
 
 
@@ -75,14 +81,25 @@ class Expectation(TypedDict):
     budget_s: float | None
     message: str
     activity: NotRequired[str | None]
+    measure: NotRequired[Measure]
 
 
-class Measurements(TypedDict):
-    """Times derived from the timeline: fault → firing, fault → delivered, fault → SLO restored."""
+class Budgets(TypedDict):
+    """The budget each measured time was judged against (seconds from the fault)."""
 
     mttd_s: dict[str, float]
     time_to_notify_s: dict[str, float]
     mttr_s: float | None
+
+
+class Measurements(TypedDict):
+    """Times derived from the expectations: fault → firing, fault → delivered, fault → SLO
+    restored, and the budgets they were judged against (absent in gameday.result/1)."""
+
+    mttd_s: dict[str, float]
+    time_to_notify_s: dict[str, float]
+    mttr_s: float | None
+    budgets_s: NotRequired[Budgets]
 
 
 class LoadSummary(TypedDict):
@@ -118,3 +135,31 @@ class RunResult(TypedDict):
     load: LoadSummary | None
     series: dict[str, list[tuple[float, float]]]
     journal: str
+
+
+PLAN_SCHEMA = "gameday.plan/1"
+PLAN_RESULT_NAME = "plan-result.json"
+
+
+class PlanExperimentRef(TypedDict):
+    title: str
+    path: str
+    dir: str
+    status: str
+
+
+class PlanRef(TypedDict):
+    name: str
+    path: str
+    runbook: str | None
+
+
+class PlanResult(TypedDict):
+    """The content of `plan-result.json`; each experiment's result.json is in its `dir`."""
+
+    schema: str
+    plan: PlanRef
+    started_at: str
+    ended_at: str
+    status: str
+    experiments: list[PlanExperimentRef]

@@ -18,11 +18,10 @@ from typing import Any
 
 import pytest
 
-from gameday.chaos.expectations import EXPECTATION_MODULES
 from gameday.documents import read_yaml
-from gameday.engine.plan import load_plan
-from gameday.engine.runner import RunOptions, RunOutcome, run_experiment_file
+from gameday.engine.runner import RunOptions, RunOutcome, run_checked
 from gameday.errors import GamedayError
+from gameday.experiment import Experiment, load_plan, read_experiment
 from gameday.model import Expectation
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -83,28 +82,34 @@ def pytest_collection_modifyitems(
         plan = load_plan(Path(plan_path))
         for entry in plan.entries:
             collector = ExperimentFile.from_parent(
-                session, path=entry.path, overrides=entry.overrides
+                session, path=entry.path, experiment=entry.experiment
             )
             items.extend(collector.collect())
 
 
 class ExperimentFile(pytest.File):
-    def __init__(self, *args: Any, overrides: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    """An experiment file, or one experiment of a plan (its overrides applied)."""
+
+    def __init__(self, *args: Any, experiment: Experiment | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.overrides = overrides or {}
+        self._experiment = experiment
+
+    @property
+    def experiment(self) -> Experiment:
+        if self._experiment is None:
+            self._experiment = read_experiment(self.path)
+        return self._experiment
 
     def collect(self) -> Iterator[pytest.Item]:
-        document = read_yaml(self.path)
-        probes = (document.get("steady-state-hypothesis") or {}).get("probes") or []
-        for activity in [*probes, *(document.get("method") or [])]:
-            module = str((activity.get("provider") or {}).get("module", ""))
-            if activity.get("type") == "probe" and module.startswith(EXPECTATION_MODULES):
-                yield ExpectationItem.from_parent(self, name=str(activity["name"]))
+        experiment = self.experiment
+        for activity in [*experiment.steady_state, *experiment.method]:
+            if activity.records_expectations:
+                yield ExpectationItem.from_parent(self, name=activity.name)
         yield ExperimentRunItem.from_parent(self, name="run")
 
     def outcome(self) -> RunOutcome:
         runs = self.config.stash[RUNS_KEY]
-        key = f"{self.path}:{sorted(self.overrides.items())}"
+        key = f"{self.path}:{sorted(self.experiment.overrides.items())}"
         if key not in runs:
             runs[key] = self._run()
         found = runs[key]
@@ -121,10 +126,9 @@ class ExperimentFile(pytest.File):
             report_dir=Path(root) / self.path.stem,
             lab_dir=Path(lab_dir) if lab_dir else None,
             progress=False,
-            overrides=self.overrides,
         )
         try:
-            return run_experiment_file(self.path, options)
+            return run_checked(self.experiment, options)
         except GamedayError as exc:
             return exc
 

@@ -4,14 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from gameday.coverage import (
-    find_experiments,
-    load_experiment,
-    load_plan,
-    load_results,
-    load_scenarios,
-)
+from gameday.coverage import load_results
 from gameday.errors import InvalidInputError
+from gameday.experiment import find_experiments, load_plan, load_scenarios
+from gameday.experiment import read_experiment as load_experiment
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runbook"
 

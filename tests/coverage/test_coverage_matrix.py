@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from gameday.coverage import build_coverage, find_experiments, load_results
+from gameday.coverage import build_coverage, load_results
+from gameday.experiment import find_experiments
 from gameday.runbook import load_rule_file, parse_runbook
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runbook"

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from gameday.coverage import build_coverage, find_experiments
-from gameday.coverage.experiments import load_plan
+from gameday.coverage import build_coverage
+from gameday.experiment import find_experiments, load_plan
 from gameday.lab.monitoring import lab_rule_files, lab_runbook
 from gameday.runbook import load_rule_file, parse_runbook
 from gameday.tabletop import build_tabletop, render_markdown

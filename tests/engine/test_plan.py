@@ -2,10 +2,10 @@ from pathlib import Path
 
 import pytest
 
-from gameday.engine.plan import is_plan, load_plan
 from gameday.engine.plan_runner import plan_status, validate_plan
 from gameday.engine.runner import RunOptions
 from gameday.errors import InvalidInputError
+from gameday.experiment import is_plan, load_plan
 
 REPO = Path(__file__).resolve().parents[2]
 

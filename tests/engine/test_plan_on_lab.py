@@ -11,10 +11,10 @@ from xml.etree import ElementTree
 
 import yaml
 
-from gameday.chaos.target import fault_ledger
 from gameday.lab.config import LabConfig
 from gameday.lab.supervisor import SupervisorClient
 from gameday.report.result_file import read_result
+from gameday.targets import fault_ledger
 
 REPO = Path(__file__).resolve().parents[2]
 EXPERIMENTS = REPO / "experiments"

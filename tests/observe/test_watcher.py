@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 
 import pytest
 
-from gameday.engine.timeline import Timeline
 from gameday.observe.watcher import AlertWatcher
+from gameday.record.timeline import Timeline
 
 
 class FakeMonitoring(BaseHTTPRequestHandler):

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from gameday.coverage import load_plan, load_results, load_scenarios
+from gameday.coverage import load_results
+from gameday.experiment import load_plan, load_scenarios
 from gameday.runbook import load_rule_file, parse_runbook
 from gameday.tabletop import build_tabletop, render_html, render_markdown
 
@@ -150,3 +151,21 @@ def test_tabletop_on_verolux_seed() -> None:
     )
     markdown = render_markdown(build_tabletop(plan, runbook))
     assert "- Camera Offline: follow `RUNBOOK_CAMERA_OFFLINE.md` (outside this runbook)" in markdown
+
+
+def test_injects_of_a_shipped_experiment_carry_its_deadlines() -> None:
+    """The lab's own redis-down experiment, as `gameday validate` accepts it: every
+    alert and page inject says the deadline its probe is given (within_s)."""
+    from gameday.lab.monitoring import lab_rule_files, lab_runbook
+
+    repo = Path(__file__).resolve().parents[2]
+    plan = load_scenarios(repo / "experiments" / "redis-down.yaml")
+    rules = [rule for path in lab_rule_files() for rule in load_rule_file(path)]
+    script = build_tabletop(plan, parse_runbook(lab_runbook()), [], rules)
+    expects = {i.title: i.detail for i in script.scenarios[0].injects if i.kind == "expect"}
+    assert expects == {
+        "RedisDown fires": "within 15s",
+        "RedisDown reaches oncall-pager": "within 15s",
+        "HighErrorRate fires": "within 20s",
+        "HighErrorRate reaches oncall-pager": "within 20s",
+    }

@@ -1,4 +1,4 @@
-from gameday.model import Expectation, TimelineEvent
+from gameday.model import Expectation
 from gameday.verify.verdicts import measurements, run_status, shortfall
 
 
@@ -17,30 +17,42 @@ def expectation(**overrides: object) -> Expectation:
     return base
 
 
-def event(kind: str, **data: object) -> TimelineEvent:
-    return {
-        "at": "2026-01-01T00:00:00+00:00",
-        "elapsed_s": 0,
-        "kind": kind,
-        "detail": "",
-        "data": data,
-    }  # type: ignore[typeddict-item]
+def restoration(budget_s: float) -> Expectation:
+    return expectation(
+        kind="slo_restored", alert=None, measured_s=14.5, budget_s=budget_s, measure="mttr"
+    )
 
 
-def test_measurements_come_from_expectations_and_the_timeline() -> None:
+def test_measurements_come_from_the_expectations_that_measure_them() -> None:
     found = measurements(
         [
-            expectation(),
-            expectation(kind="notification_delivered", measured_s=6.2),
-            expectation(alert="HighErrorRate", passed=False, measured_s=None),
-        ],
-        [event("slo_restored", mttr_s=14.5), event("slo_held")],
+            expectation(measure="mttd"),
+            expectation(kind="notification_delivered", measured_s=6.2, measure="notify"),
+            expectation(alert="HighErrorRate", passed=False, measured_s=None, measure="mttd"),
+            expectation(kind="slo_holds", alert=None, measured_s=None, budget_s=None),
+            expectation(
+                kind="slo_restored", alert=None, measured_s=14.5, budget_s=50, measure="mttr"
+            ),
+            expectation(
+                kind="slo_restored", alert=None, measured_s=14.5, budget_s=60, measure="mttr"
+            ),
+        ]
     )
     assert found == {
         "mttd_s": {"RedisDown": 6.0},
         "time_to_notify_s": {"RedisDown": 6.2},
         "mttr_s": 14.5,
+        "budgets_s": {
+            "mttd_s": {"RedisDown": 15.0},
+            "time_to_notify_s": {"RedisDown": 15.0},
+            "mttr_s": 60,
+        },
     }
+
+
+def test_an_expectation_that_measures_nothing_adds_no_figure() -> None:
+    found = measurements([expectation()])  # no `measure`: e.g. a journal-derived verdict
+    assert found["mttd_s"] == {} and found["mttr_s"] is None
 
 
 def test_status_precedence() -> None:

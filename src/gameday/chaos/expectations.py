@@ -1,90 +1,60 @@
-"""Recording the extension's verdicts into the run's timeline, shared by its probes.
+"""How the extension's probes hand their verdicts to the run, shared by every probe.
 
-`expect` records one expectation; `record_restored` records that a condition
-(the SLOs, a PromQL objective) was restored after the fault: the
-`slo_restored` event that carries the MTTR, the expectation, and the MTTR
-budget when there is one. Outside a gameday run both are no-ops.
+A probe observes, asks `gameday.verify` for the verdict, and settles it here:
+the expectations are recorded in the run's timeline, and a failed one is
+raised as Chaos Toolkit's `ActivityFailed` with the verdict's message.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from chaoslib.exceptions import ActivityFailed
 
-from gameday.engine import timeline
-from gameday.model import Expectation, ExpectationKind
+from gameday.context import RunContext
+from gameday.model import Expectation
+from gameday.observe.polling import Polled, poll_with_overtime
 
-__all__ = ["EXPECTATION_MODULES", "expect", "record_restored"]
-
-# The modules whose probes record their own expectations (a failure of theirs is
-# already judged; it must not be counted again from the journal).
-EXPECTATION_MODULES = ("gameday.chaos.alerts.", "gameday.chaos.slo.", "gameday.chaos.promql.")
+__all__ = ["seconds_since", "settle", "watch_from"]
+T = TypeVar("T")
+POLL_S = 0.2
 
 
-def expect(
-    kind: ExpectationKind,
-    name: str,
-    passed: bool,
-    message: str,
+def settle(context: RunContext, *expectations: Expectation) -> None:
+    """Record the verdicts; raise ActivityFailed when one of them failed."""
+    for expectation in expectations:
+        context.expect(expectation)
+    failed = [e["message"] for e in expectations if not e["passed"]]
+    if failed:
+        raise ActivityFailed("; ".join(failed))
+
+
+def seconds_since(moment: datetime) -> float:
+    return (datetime.now(UTC) - moment).total_seconds()
+
+
+def watch_from(
+    context: RunContext,
+    condition: Callable[[], T | None],
     *,
-    alert: str | None = None,
-    receiver: str | None = None,
-    measured_s: float | None = None,
-    budget_s: float | None = None,
-) -> None:
-    """Record one expectation (measured time rounded to the millisecond)."""
-    timeline.expect(
-        Expectation(
-            name=name,
-            kind=kind,
-            alert=alert,
-            receiver=receiver,
-            passed=passed,
-            measured_s=None if measured_s is None else round(measured_s, 3),
-            budget_s=budget_s,
-            message=message,
-        )
-    )
-
-
-def record_restored(
-    *,
-    what: str,
-    name: str,
-    shown: str,
-    started: datetime,
-    fault: datetime,
-    reference: str,
+    since: datetime,
     within_s: float,
-    mttr_budget_s: float | None,
-) -> tuple[float, float]:
-    """Record `what` restored now: the probe began polling at `started`, the fault was at
-    `fault`. Returns (seconds since `started`, MTTR); raises ActivityFailed when the MTTR
-    is over `mttr_budget_s`."""
-    now = datetime.now(UTC)
-    took = (now - started).total_seconds()
-    mttr = (now - fault).total_seconds()
-    timeline.record("slo_restored", shown, now, mttr_s=round(mttr, 3))
-    expect(
-        "slo_restored",
-        name,
-        True,
-        f"{what} restored {took:.1f}s after remediation, {mttr:.1f}s after {reference}: {shown}",
-        measured_s=took,
-        budget_s=within_s,
+    overtime_s: float,
+    what: str,
+    interval_s: float = POLL_S,
+) -> Polled[T]:
+    """Poll `condition` until `within_s` seconds after `since` (the fault), then up to
+    `overtime_s` longer, telling the progress display what it waits for."""
+
+    def on_wait(left: float, overtime: bool) -> None:
+        context.waiting(f"{what} (overtime)" if overtime else what, left)
+
+    return poll_with_overtime(
+        condition,
+        timeout_s=within_s - seconds_since(since),
+        overtime_s=overtime_s,
+        interval_s=interval_s,
+        on_wait=on_wait,
     )
-    if mttr_budget_s is not None:
-        passed = mttr <= mttr_budget_s
-        verdict = "within" if passed else "over"
-        expect(
-            "slo_restored",
-            f"MTTR within {mttr_budget_s:g}s",
-            passed,
-            f"MTTR {mttr:.1f}s is {verdict} the budget of {mttr_budget_s:g}s",
-            measured_s=mttr,
-            budget_s=mttr_budget_s,
-        )
-        if not passed:
-            raise ActivityFailed(f"MTTR {mttr:.1f}s exceeds the budget of {mttr_budget_s:g}s")
-    return took, mttr

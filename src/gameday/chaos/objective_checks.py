@@ -1,14 +1,18 @@
-"""Evaluating objectives against Prometheus, and waiting for them to hold again:
-shared by the SLO probes (the gateway's and Locust's series) and the PromQL probes
-(any series)."""
+"""Objectives checked against Prometheus, shared by the SLO probes (the gateway's and
+Locust's series) and the PromQL probes (any series): one check that they hold over a
+window, one wait until they are restored after the fault."""
 
 from __future__ import annotations
 
 import math
 
-from gameday.engine import timeline
-from gameday.observe.polling import poll_until
+from chaoslib.exceptions import ActivityFailed
+
+from gameday.chaos.expectations import seconds_since, settle, watch_from
+from gameday.context import RunContext
+from gameday.model import Expectation
 from gameday.observe.prometheus import Prometheus
+from gameday.verify import expectations as verdicts
 from gameday.verify.slo import Objective
 
 POLL_S = 0.5
@@ -33,14 +37,48 @@ def shown(values: Values) -> str:
     return "; ".join(objective.describe(value) for objective, value in values)
 
 
-def wait_until_held(
-    prometheus: Prometheus, wanted: list[Objective], *, window_s: float, within_s: float, what: str
-) -> tuple[Values | None, list[str]]:
-    """Poll until every objective holds over `window_s`, for at most `within_s`.
+def judge_held(
+    context: RunContext,
+    prometheus: Prometheus,
+    wanted: list[Objective],
+    *,
+    window_s: float,
+    name: str,
+    what: str = "",
+) -> tuple[Values, Expectation]:
+    """Whether every objective held over the last `window_s` seconds: the values seen and
+    the verdict (named after the run's phase), for the probe to settle."""
+    values = evaluate(prometheus, wanted, window_s)
+    phase = context.phase()
+    verdict = verdicts.objectives_hold(
+        f"{phase + ': ' if phase else ''}{name}",
+        window_s=window_s,
+        violations=violations(values),
+        shown=shown(values),
+        what=what,
+    )
+    return values, verdict
 
-    Returns the values when they hold (None when the deadline passed first) and
-    the violations seen last.
-    """
+
+def await_restored(
+    context: RunContext,
+    prometheus: Prometheus,
+    wanted: list[Objective],
+    *,
+    what: str,
+    name: str,
+    within_s: float,
+    window_s: float,
+    overtime_s: float,
+    mttr_budget_s: float | None,
+) -> tuple[float, float, Values]:
+    """Wait until every objective holds over a trailing `window_s` seconds again, at most
+    `within_s` seconds after the fault (then `overtime_s` longer, to measure a late
+    restoration). The time from the fault is the MTTR; records the `slo_restored` event
+    and the verdicts, raises ActivityFailed when restoration missed its budgets. Returns
+    (seconds this probe waited, MTTR, the values that held)."""
+    fault, reference = context.reference_time()
+    started = seconds_since(fault)
     last: list[Values] = []
 
     def held() -> Values | None:
@@ -48,10 +86,30 @@ def wait_until_held(
         last[:] = [values]
         return None if violations(values) else values
 
-    polled = poll_until(
+    polled = watch_from(
+        context,
         held,
-        timeout_s=within_s,
+        since=fault,
+        within_s=within_s,
+        overtime_s=overtime_s,
+        what=f"{what} to be restored",
         interval_s=POLL_S,
-        on_wait=lambda left: timeline.waiting(f"{what} to be restored", left),
     )
-    return polled.value, violations(last[0]) if last else ["not evaluated"]
+    mttr = seconds_since(fault) if polled.value is not None else None
+    if polled.value is not None and mttr is not None:
+        context.record("slo_restored", shown(polled.value), mttr_s=round(mttr, 3))
+    judged = verdicts.restored(
+        what,
+        name=name,
+        within_s=within_s,
+        reference=reference,
+        mttr_s=mttr,
+        shown=shown(polled.value) if polled.value is not None else "",
+        still=violations(last[0]) if last else ["not evaluated"],
+        overtime_s=overtime_s,
+        mttr_budget_s=mttr_budget_s,
+    )
+    settle(context, *judged)
+    if polled.value is None or mttr is None:  # settle raised: not reached
+        raise ActivityFailed(judged[0]["message"])
+    return round(mttr - started, 3), mttr, polled.value

@@ -11,9 +11,9 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration
 
-from gameday.chaos.target import LAB_DIR_KEY, lab_dir_of, resolve_target
-from gameday.engine.ledger import FaultLedger, Revert
 from gameday.lab.config import LabConfig
+from gameday.record.ledger import FaultLedger, Revert
+from gameday.targets import LAB_DIR_KEY, lab_dir_of, resolve_target
 
 
 def revert_for(

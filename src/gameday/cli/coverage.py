@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from gameday.coverage import build_coverage, find_experiments, load_results
-from gameday.coverage.experiments import Experiment
+from gameday.coverage import build_coverage, load_results
 from gameday.coverage.results import RunResult
 from gameday.coverage.terminal import render_coverage
 from gameday.errors import ExpectationFailed
+from gameday.experiment import Experiment, find_experiments
 from gameday.runbook import Rule, load_rule_file, parse_runbook
 
 __all__ = ["command"]

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from gameday.engine.plan import is_plan, load_plan
 from gameday.engine.plan_runner import run_plan, validate_plan
 from gameday.engine.runner import RunOptions, prepare, run_experiment_file
 from gameday.errors import (
@@ -15,6 +14,7 @@ from gameday.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
 )
+from gameday.experiment import is_plan, load_plan, read_experiment
 from gameday.report.terminal import summary_lines
 
 EXIT_BY_STATUS = {
@@ -131,6 +131,7 @@ def validate(path: Path) -> None:
         for title in titles:
             click.echo(f"  - {title}")
         return
-    experiment, _ = prepare(path, RunOptions())
+    experiment = read_experiment(path)
+    prepare(experiment, RunOptions())
     activities = len(experiment.document.get("method") or [])
     click.echo(f"{path}: valid experiment {experiment.title!r} ({activities} method activities)")

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
-from gameday.coverage import load_results, load_scenarios
+from gameday.coverage import load_results
 from gameday.coverage.results import RunResult
 from gameday.errors import InvalidInputError
+from gameday.experiment import load_scenarios
 from gameday.runbook import Rule, load_rule_file, parse_runbook
 from gameday.tabletop import build_tabletop, render_html, render_markdown
 

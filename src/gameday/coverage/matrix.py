@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from gameday.coverage.experiments import Experiment
 from gameday.coverage.results import RunResult
+from gameday.experiment import Experiment
 from gameday.runbook.model import Rule, Runbook, normalise_name
 
 __all__ = [

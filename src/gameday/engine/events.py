@@ -8,7 +8,7 @@ from typing import Any
 from chaoslib.run import RunEventHandler
 from chaoslib.types import Activity, Experiment, Journal, Run
 
-from gameday.engine.timeline import Timeline
+from gameday.record.timeline import Timeline
 
 
 class TimelineEvents(RunEventHandler):  # type: ignore[misc]

@@ -12,26 +12,25 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gameday.engine.plan import (
-    PLAN_RESULT_NAME,
-    PLAN_SCHEMA,
-    Plan,
-    PlanEntry,
-    PlanExperimentRef,
-    PlanRef,
-    PlanResult,
-)
 from gameday.engine.reporting import write_report
 from gameday.engine.runner import (
     RunOptions,
     RunOutcome,
     default_report_dir,
     prepare,
-    run_experiment_file,
+    run_checked,
 )
 from gameday.errors import GamedayError, InvalidInputError
-from gameday.model import RunStatus
-from gameday.report.result_file import write_json
+from gameday.experiment import Plan, PlanEntry
+from gameday.model import (
+    PLAN_RESULT_NAME,
+    PLAN_SCHEMA,
+    PlanExperimentRef,
+    PlanRef,
+    PlanResult,
+    RunStatus,
+)
+from gameday.record.files import write_json
 
 PRECEDENCE: tuple[RunStatus, ...] = ("interrupted", "error", "failed", "passed")
 
@@ -48,12 +47,12 @@ def validate_plan(plan: Plan, options: RunOptions) -> list[str]:
     titles: list[str] = []
     for entry in plan.entries:
         try:
-            experiment, _ = prepare(entry.path, replace(options, overrides=entry.overrides))
+            prepare(entry.experiment, options)
         except InvalidInputError as exc:
             raise InvalidInputError(
                 exc.message, source=str(plan.path), where=entry.where, hint=exc.hint
             ) from None
-        titles.append(experiment.title)
+        titles.append(entry.experiment.title)
     return titles
 
 
@@ -101,11 +100,10 @@ def run_plan(plan: Plan, options: RunOptions, *, fail_fast: bool = False) -> Pla
         run_options = replace(
             options,
             report_dir=report_dir / ref["dir"],
-            overrides=entry.overrides,
             label=f"[{index}/{total} {entry.slug}]",
         )
         try:
-            outcome = run_experiment_file(entry.path, run_options)
+            outcome = run_checked(entry.experiment, run_options)
         except GamedayError as exc:
             ref["status"] = "error"
             (report_dir / ref["dir"]).mkdir(parents=True, exist_ok=True)

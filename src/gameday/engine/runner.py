@@ -12,11 +12,10 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
-import os
 import re
 import signal
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -27,35 +26,23 @@ from chaoslib.exceptions import ChaosException
 from chaoslib.experiment import run_experiment
 from chaoslib.secret import load_secrets
 
-from gameday.chaos.expectations import EXPECTATION_MODULES
-from gameday.chaos.load import control as load_control
-from gameday.chaos.target import LAB_DIR_KEY, Target, fault_ledger, resolve_target
-from gameday.engine import timeline as timeline_module
+from gameday.context import RunContext
 from gameday.engine.events import TimelineEvents
-from gameday.engine.experiment import (
-    LoadedExperiment,
-    checked,
-    for_manual_remediation,
-    load_experiment,
-)
-from gameday.engine.ledger import FaultLedger
-from gameday.engine.overrides import apply_overrides
 from gameday.engine.progress import progress_for
-from gameday.engine.redaction import Redactor, secret_values
 from gameday.engine.reporting import find_runbook, write_report
-from gameday.engine.timeline import Timeline
 from gameday.errors import EnvironmentProblem, InvalidInputError
+from gameday.experiment import Experiment, check_experiment, read_experiment
+from gameday.experiment.manual import for_manual_remediation
 from gameday.model import RESULT_SCHEMA, Expectation, ExperimentRef, RunResult
 from gameday.observe.prometheus import Prometheus
 from gameday.observe.series import fetch_series
 from gameday.observe.watcher import AlertWatcher
-from gameday.report.result_file import (
-    EVENT_LOG_NAME,
-    JOURNAL_NAME,
-    EventLog,
-    write_json,
-    write_result,
-)
+from gameday.record.files import EVENT_LOG_NAME, EventLog, write_json
+from gameday.record.ledger import FaultLedger
+from gameday.record.redaction import Redactor, secret_values
+from gameday.record.timeline import Timeline
+from gameday.report.result_file import JOURNAL_NAME, write_result
+from gameday.targets import LAB_DIR_KEY, Target, fault_ledger, resolve_target
 from gameday.verify import verdicts
 
 logger = logging.getLogger("gameday.engine.runner")
@@ -71,7 +58,6 @@ class RunOptions:
     :param manual_timeout_s: how long to wait for people
     :param lab_dir: the lab to run against (default: the experiment's configuration)
     :param progress: print progress lines to stderr
-    :param overrides: a plan's overrides for this experiment (see engine.overrides)
     :param label: what progress lines call this run (a plan's "[2/6 redis-down]")
     :param write_report: render index.html, summary.md and junit.xml next to result.json
     """
@@ -81,7 +67,6 @@ class RunOptions:
     manual_timeout_s: float = 600.0
     lab_dir: Path | None = None
     progress: bool = True
-    overrides: dict[str, Any] = field(default_factory=dict)
     label: str = ""
     write_report: bool = True
 
@@ -97,15 +82,10 @@ def default_report_dir(title: str, root: Path = Path("reports")) -> Path:
     return root / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{slug}"
 
 
-def prepare(path: Path, options: RunOptions) -> tuple[LoadedExperiment, dict[str, Any]]:
-    """Load, validate and adapt the experiment; raises InvalidInputError (exit 2)."""
-    experiment = load_experiment(path)
-    if options.overrides:
-        try:
-            overridden = apply_overrides(experiment.document, options.overrides)
-        except InvalidInputError as exc:
-            raise InvalidInputError(exc.message, source=str(path), hint=exc.hint) from None
-        experiment = checked(path, overridden)
+def prepare(experiment: Experiment, options: RunOptions) -> dict[str, Any]:
+    """Check the experiment for a run and adapt it (manual remediation, lab); returns the
+    document chaoslib runs. Raises InvalidInputError (exit 2) before anything runs."""
+    check_experiment(experiment)
     document = (
         for_manual_remediation(experiment, options.manual_timeout_s)
         if options.manual
@@ -114,7 +94,7 @@ def prepare(path: Path, options: RunOptions) -> tuple[LoadedExperiment, dict[str
     configuration = document.setdefault("configuration", {})
     if options.lab_dir is not None:
         configuration[LAB_DIR_KEY] = str(options.lab_dir.resolve())
-    return experiment, document
+    return document
 
 
 def _redactor(document: dict[str, Any]) -> Redactor:
@@ -196,9 +176,12 @@ def _revert_leftovers(ledger: FaultLedger | None, timeline: Timeline, why: str) 
             timeline.record("fault_reverted", f"{entry['fault']} ({why})")
 
 
-def _journal_expectations(journal: dict[str, Any]) -> tuple[list[Expectation], list[str]]:
-    """Failed activities gameday's probes did not already judge: user probes fail the
-    run (exit 1); failed remediation fails it; a failed fault is an error (exit 3)."""
+def _journal_expectations(
+    journal: dict[str, Any], judged: set[str]
+) -> tuple[list[Expectation], list[str]]:
+    """Failed activities that did not judge themselves (`judged`: the activities that
+    recorded an expectation): user probes fail the run (exit 1); failed remediation
+    fails it; a failed fault is an error (exit 3)."""
     remediation = set()
     for extension in journal.get("experiment", {}).get("extensions") or []:
         if isinstance(extension, dict) and extension.get("name") == "gameday":
@@ -209,8 +192,7 @@ def _journal_expectations(journal: dict[str, Any]) -> tuple[list[Expectation], l
         hypothesis = (journal.get("steady_states") or {}).get(when) or {}
         for run in hypothesis.get("probes") or []:
             activity = run.get("activity", {})
-            module = str(activity.get("provider", {}).get("module", ""))
-            if run.get("tolerance_met", True) or module.startswith(EXPECTATION_MODULES):
+            if run.get("tolerance_met", True) or activity.get("name") in judged:
                 continue
             expectations.append(
                 Expectation(
@@ -227,10 +209,7 @@ def _journal_expectations(journal: dict[str, Any]) -> tuple[list[Expectation], l
             )
     for run in journal.get("run") or []:
         activity = run.get("activity", {})
-        if run.get("status") != "failed":
-            continue
-        module = str(activity.get("provider", {}).get("module", ""))
-        if module.startswith(EXPECTATION_MODULES):
+        if run.get("status") != "failed" or activity.get("name") in judged:
             continue
         reason = "".join(run.get("exception") or []).strip().splitlines()[-1:] or ["failed"]
         name = str(activity.get("name"))
@@ -254,7 +233,13 @@ def _journal_expectations(journal: dict[str, Any]) -> tuple[list[Expectation], l
 
 
 def run_experiment_file(path: Path, options: RunOptions) -> RunOutcome:
-    experiment, document = prepare(path, options)
+    """Read, check and run the experiment at `path`."""
+    return run_checked(read_experiment(path), options)
+
+
+def run_checked(experiment: Experiment, options: RunOptions) -> RunOutcome:
+    """Run an experiment (a plan's overrides already applied), with every guarantee."""
+    document = prepare(experiment, options)
     redactor = _redactor(document)
     target = _target(document)
     runbook = find_runbook(
@@ -273,18 +258,19 @@ def run_experiment_file(path: Path, options: RunOptions) -> RunOutcome:
         timeline.event_listeners.append(printer.event)
         timeline.wait_listeners.append(printer.waiting)
     ledger = fault_ledger(target.lab) if target.lab is not None else None
+    context = RunContext(
+        timeline=timeline, target=target, ledger=ledger, experiment_dir=experiment.path.parent
+    )
     _revert_leftovers(ledger, timeline, "left by an earlier run")
     timeline.record("run_started", experiment.title, path=str(experiment.path))
     watcher = AlertWatcher(
         timeline=timeline, prometheus_url=target.prometheus_url, sink_url=target.sink_url
     )
-    os.environ["GAMEDAY_EXPERIMENT_DIR"] = str(experiment.path.parent)
     journal: dict[str, Any] = {"status": "interrupted", "run": [], "experiment": document}
     interrupted = False
-    timeline_module.activate(timeline)
     watcher.start()
     try:
-        with InterruptGuard(timeline).active() as guard:
+        with context.activated(), InterruptGuard(timeline).active() as guard:
             handler = TimelineEvents(
                 timeline,
                 remediation=set(experiment.remediation_names()),
@@ -300,19 +286,19 @@ def run_experiment_file(path: Path, options: RunOptions) -> RunOutcome:
                 timeline.record("error", f"the run failed: {type(exc).__name__}: {exc}")
             finally:
                 guard.start_rollbacks()
-                load_control.stop_load()
+                context.stop_load()
                 _revert_leftovers(ledger, timeline, "reverted by gameday after the run")
             interrupted = guard.interrupted or journal.get("status") == "interrupted"
     finally:
         watcher.stop()
-        timeline_module.activate(None)
         if printer is not None:
             timeline.event_listeners.clear()
             timeline.wait_listeners.clear()
             printer.close()
     timeline.record("run_finished", str(journal.get("status")))
     write_json(report_dir / JOURNAL_NAME, redactor.scrub_document(journal))
-    extra, errors = _journal_expectations(journal)
+    judged = {str(e.get("activity")) for e in timeline.expectations if e.get("activity")}
+    extra, errors = _journal_expectations(journal, judged)
     errors += [e["detail"] for e in timeline.events if e["kind"] == "error"]
     expectations = timeline.expectations + extra
     result = RunResult(
@@ -329,8 +315,8 @@ def run_experiment_file(path: Path, options: RunOptions) -> RunOutcome:
         manual=options.manual,
         timeline=timeline.events,
         expectations=expectations,
-        measurements=verdicts.measurements(expectations, timeline.events),
-        load=load_control.last_summary(),
+        measurements=verdicts.measurements(expectations),
+        load=context.load_summary,
         series=fetch_series(target.prometheus_url, timeline.started, datetime.now(UTC)),
         journal=JOURNAL_NAME,
     )

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 import requests
 
-from gameday.engine.timeline import Timeline
 from gameday.errors import GamedayError
 from gameday.observe.notifications import Notification
 from gameday.observe.prometheus import Prometheus
+from gameday.record.timeline import Timeline
 
 logger = logging.getLogger("gameday.observe.watcher")
 INTERVAL_S = 0.5

@@ -1,7 +1,8 @@
 """Detection and recovery figures: measured, the experiment's budget, the runbook's target.
 
-One row per MTTD (per alert), time to notify (per alert) and MTTR. Budgets come
-from the run's own expectations; targets from the runbook's SLO table, when
+One row per MTTD (per alert), time to notify (per alert) and MTTR. Budgets are
+the ones the run judged them against (`measurements.budgets_s`; none in results
+of schema gameday.result/1); targets come from the runbook's SLO table, when
 one is given.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gameday.model import Expectation, RunResult
+from gameday.model import Budgets, RunResult
 from gameday.runbook.model import Runbook, SloTarget
 
 __all__ = ["MeasureRow", "measure_rows"]
@@ -43,27 +44,6 @@ class MeasureRow:
         return self.measured_s <= self.target.value
 
 
-def _budget(expectations: list[Expectation], kind: str, alert: str | None) -> float | None:
-    for expectation in expectations:
-        if expectation["kind"] == kind and expectation["alert"] == alert:
-            return expectation["budget_s"]
-    return None
-
-
-def _mttr_budget(expectations: list[Expectation], mttr: float) -> float | None:
-    restored = [
-        e for e in expectations if e["kind"] == "slo_restored" and e["budget_s"] is not None
-    ]
-    for expectation in restored:
-        measured = expectation["measured_s"]
-        if measured is not None and abs(measured - mttr) < 0.001:
-            return expectation["budget_s"]
-    for expectation in restored:
-        if expectation["name"].lower().startswith("mttr"):
-            return expectation["budget_s"]
-    return None
-
-
 def _target(runbook: Runbook | None, kind: str) -> SloTarget | None:
     if runbook is None:
         return None
@@ -72,8 +52,8 @@ def _target(runbook: Runbook | None, kind: str) -> SloTarget | None:
 
 def measure_rows(result: RunResult, runbook: Runbook | None = None) -> list[MeasureRow]:
     """MTTD and time to notify per alert, then MTTR, in the order the run measured them."""
-    expectations = result["expectations"]
     measured = result["measurements"]
+    budgets = measured.get("budgets_s") or Budgets(mttd_s={}, time_to_notify_s={}, mttr_s=None)
     rows: list[MeasureRow] = []
     mttd_target = _target(runbook, "mttd")
     for alert, seconds in measured["mttd_s"].items():
@@ -82,7 +62,7 @@ def measure_rows(result: RunResult, runbook: Runbook | None = None) -> list[Meas
                 kind="mttd",
                 subject=alert,
                 measured_s=float(seconds),
-                budget_s=_budget(expectations, "alert_fires", alert),
+                budget_s=budgets["mttd_s"].get(alert),
                 target=mttd_target,
             )
         )
@@ -92,7 +72,7 @@ def measure_rows(result: RunResult, runbook: Runbook | None = None) -> list[Meas
                 kind="notify",
                 subject=alert,
                 measured_s=float(seconds),
-                budget_s=_budget(expectations, "notification_delivered", alert),
+                budget_s=budgets["time_to_notify_s"].get(alert),
                 target=mttd_target,
             )
         )
@@ -103,7 +83,7 @@ def measure_rows(result: RunResult, runbook: Runbook | None = None) -> list[Meas
                 kind="mttr",
                 subject=None,
                 measured_s=mttr,
-                budget_s=_mttr_budget(expectations, mttr),
+                budget_s=budgets["mttr_s"],
                 target=_target(runbook, "mttr"),
             )
         )

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from gameday.coverage.experiments import Activity, Experiment, Plan, is_negative_func
 from gameday.coverage.matrix import Coverage, build_coverage
 from gameday.coverage.results import ExpectationOutcome, RunResult
+from gameday.experiment import Experiment, Plan, is_negative_func
 from gameday.runbook.model import (
     Dashboard,
     EscalationLevel,
@@ -126,14 +126,6 @@ class TabletopScript:
     unexercised: list[str] = field(default_factory=list)
 
 
-def _budget(activity: Activity) -> float | None:
-    for key in ("within", "timeout", "budget", "budget_s"):
-        value = activity.arguments.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-    return None
-
-
 def _injects(experiment: Experiment) -> list[Inject]:
     injects: list[Inject] = []
     clock = 0.0
@@ -149,7 +141,7 @@ def _injects(experiment: Experiment) -> list[Inject]:
                 title = f"{alert} must NOT fire"
             else:
                 title = f"{alert} fires"
-            budget = _budget(activity)
+            budget = activity.deadline_s
             detail = f"within {format_duration(budget)}" if budget is not None else ""
             injects.append(Inject(clock, "expect", title, detail))
         elif activity.type == "action":
@@ -169,7 +161,7 @@ def _alerts(
     budgets = {
         normalise_name(activity.alert): budget
         for activity in experiment.method
-        if activity.alert and (budget := _budget(activity)) is not None
+        if activity.alert and (budget := activity.deadline_s) is not None
     }
     expectations = experiment.expectations()
     in_method = {normalise_name(e.alert) for e in expectations if e.phase == "method"}

@@ -1,28 +1,38 @@
-"""Verdicts and measurements: pure functions over the recorded expectations and timeline."""
+"""Verdicts and measurements: pure functions over the recorded expectations."""
 
 from __future__ import annotations
 
-from gameday.model import Expectation, Measurements, RunStatus, TimelineEvent
+from gameday.model import Budgets, Expectation, Measurements, RunStatus
+from gameday.verify.expectations import over_budget
 
 
-def measurements(expectations: list[Expectation], events: list[TimelineEvent]) -> Measurements:
-    """MTTD per alert (fault → firing), time to notify per alert, MTTR (fault → SLO restored)."""
+def measurements(expectations: list[Expectation]) -> Measurements:
+    """MTTD per alert (fault → firing), time to notify per alert (fault → delivered) and the
+    MTTR (fault → restored: the last restoration measured), each with its budget. Taken from
+    the expectations that say which figure they measure; the first per alert counts."""
     mttd: dict[str, float] = {}
     notify: dict[str, float] = {}
+    budgets = Budgets(mttd_s={}, time_to_notify_s={}, mttr_s=None)
+    mttr: float | None = None
     for expectation in expectations:
-        if expectation["measured_s"] is None or expectation["alert"] is None:
+        measure, measured = expectation.get("measure"), expectation["measured_s"]
+        budget, alert = expectation["budget_s"], expectation["alert"]
+        if measure == "mttr":
+            mttr = measured if measured is not None else mttr
+            budgets["mttr_s"] = budget
             continue
-        if expectation["kind"] == "alert_fires":
-            mttd.setdefault(expectation["alert"], expectation["measured_s"])
-        elif expectation["kind"] == "notification_delivered":
-            notify.setdefault(expectation["alert"], expectation["measured_s"])
-    restored = [e for e in events if e["kind"] == "slo_restored" and "mttr_s" in e["data"]]
-    mttr = restored[-1]["data"]["mttr_s"] if restored else None
-    return Measurements(
-        mttd_s=mttd,
-        time_to_notify_s=notify,
-        mttr_s=float(mttr) if isinstance(mttr, int | float) else None,
-    )
+        if measured is None or alert is None or measure is None:
+            continue
+        figures, limits = (
+            (mttd, budgets["mttd_s"])
+            if measure == "mttd"
+            else (notify, budgets["time_to_notify_s"])
+        )
+        if alert not in figures:
+            figures[alert] = measured
+            if budget is not None:
+                limits[alert] = budget
+    return Measurements(mttd_s=mttd, time_to_notify_s=notify, mttr_s=mttr, budgets_s=budgets)
 
 
 def run_status(
@@ -43,7 +53,6 @@ def shortfall(expectation: Expectation) -> str:
     measured, budget = expectation["measured_s"], expectation["budget_s"]
     if measured is None or budget is None:
         return ""
-    difference = measured - budget
-    if difference > 0:
-        return f"{measured:.1f}s, {difference:.1f}s over the {budget:g}s budget"
+    if measured > budget:
+        return f"{measured:.1f}s, {over_budget(measured, budget)}"
     return f"{measured:.1f}s of {budget:g}s"

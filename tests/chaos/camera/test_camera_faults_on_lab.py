@@ -11,12 +11,12 @@ import requests
 
 import gameday
 from gameday.chaos.camera import actions
-from gameday.chaos.target import fault_ledger
 from gameday.lab.config import LabConfig
 from gameday.lab.replica_state import is_paused
 from gameday.lab.supervisor import SupervisorClient
 from gameday.observe.polling import poll_until
 from gameday.observe.prometheus import Prometheus
+from gameday.targets import fault_ledger
 
 
 def _vision(lab: LabConfig, metric: str, camera: str) -> float:

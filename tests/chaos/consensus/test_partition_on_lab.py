@@ -10,10 +10,10 @@ import pytest
 import requests
 
 from gameday.chaos.consensus import actions, probes
-from gameday.chaos.target import fault_ledger
 from gameday.lab.config import LabConfig
 from gameday.observe.polling import poll_until
 from gameday.observe.prometheus import ActiveAlert, Prometheus
+from gameday.targets import fault_ledger
 
 
 def _config(lab: LabConfig) -> dict[str, str]:
@@ -46,7 +46,7 @@ def consensus(lab: LabConfig) -> Iterator[dict[str, str]]:
         yield configuration
     finally:
         actions.heal_partition(configuration=configuration)
-        probes.members_agree(within_s=30, configuration=configuration)
+        probes.members_agree(timeout_s=30, configuration=configuration)
 
 
 def test_a_partitioned_follower_loses_its_leader_and_rejoins(
@@ -78,7 +78,7 @@ def test_a_partitioned_follower_loses_its_leader_and_rejoins(
     healed_at = time.monotonic()
     assert actions.heal_partition(configuration=consensus)["healed"] == member
     assert fault_ledger(lab).entries() == []
-    agreed = probes.members_agree(within_s=30, configuration=consensus)
+    agreed = probes.members_agree(timeout_s=30, configuration=consensus)
     print(f"members agree {time.monotonic() - healed_at:.1f}s after healing: {agreed}")
     assert len(set(agreed["hashes"].values())) == 1
     assert (
@@ -106,7 +106,7 @@ def test_a_partitioned_leader_is_replaced_by_the_majority(
     assert elected.met, "the majority did not elect a new leader"
     print(f"\nnew leader {elected.value} after {elected.elapsed_s:.1f}s")
     actions.heal_partition(configuration=consensus)
-    agreed = probes.members_agree(within_s=30, configuration=consensus)
+    agreed = probes.members_agree(timeout_s=30, configuration=consensus)
     assert agreed["agree"]
 
 

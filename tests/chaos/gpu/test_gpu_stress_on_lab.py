@@ -9,11 +9,11 @@ from collections.abc import Iterator
 import pytest
 
 from gameday.chaos.gpu import actions
-from gameday.chaos.target import fault_ledger
 from gameday.lab.config import LabConfig
 from gameday.lab.gpu import read_stress, stress_file
 from gameday.observe.polling import poll_until
 from gameday.observe.prometheus import Prometheus
+from gameday.targets import fault_ledger
 
 
 @pytest.fixture

@@ -11,27 +11,26 @@ import pytest
 from chaoslib.exceptions import ActivityFailed
 
 from gameday.chaos.promql.probes import query_holds, query_restored
-from gameday.engine import timeline
-from gameday.engine.timeline import Timeline
+from gameday.context import RunContext
 from gameday.lab.config import LabConfig
+from gameday.record.timeline import Timeline
+from gameday.targets import resolve_target
 from gameday.verify.verdicts import measurements
 
 NO_TARGET = {"prometheus_url": "http://127.0.0.1:9", "notification_sink_url": "http://127.0.0.1:9"}
 
 
 @pytest.fixture
-def recorded() -> Iterator[Timeline]:
-    active = Timeline()
-    timeline.activate(active)
-    try:
-        yield active
-    finally:
-        timeline.activate(None)
+def target(lab: LabConfig) -> dict[str, Any]:
+    return {"prometheus_url": lab.prometheus_url, "notification_sink_url": lab.sink_url}
 
 
 @pytest.fixture
-def target(lab: LabConfig) -> dict[str, Any]:
-    return {"prometheus_url": lab.prometheus_url, "notification_sink_url": lab.sink_url}
+def recorded(target: dict[str, Any]) -> Iterator[Timeline]:
+    """The timeline of a run context made active, as the engine does for a run."""
+    context = RunContext(timeline=Timeline(), target=resolve_target(target))
+    with context.activated():
+        yield context.timeline
 
 
 @pytest.mark.parametrize(
@@ -87,7 +86,7 @@ def test_restored_measures_mttr_from_the_fault(target: dict[str, Any], recorded:
     assert 4 <= found["mttr_s"] < 9
     assert [e["passed"] for e in recorded.expectations] == [True, True]
     assert "2.00% (target <= 5.00%)" in recorded.expectations[0]["message"]
-    mttr = measurements(recorded.expectations, recorded.events)["mttr_s"]
+    mttr = measurements(recorded.expectations)["mttr_s"]
     assert mttr is not None and mttr == pytest.approx(found["mttr_s"], abs=0.01)
 
 
@@ -95,7 +94,9 @@ def test_not_restored_in_time_fails_with_the_last_value(
     target: dict[str, Any], recorded: Timeline
 ) -> None:
     with pytest.raises(ActivityFailed, match="not restored within 1s"):
-        query_restored("vector(0)", min=1, within_s=1, window_s=1, configuration=target)
+        query_restored(
+            "vector(0)", min=1, within_s=1, window_s=1, overtime_s=0, configuration=target
+        )
     [expectation] = recorded.expectations
     assert expectation["kind"] == "slo_restored" and not expectation["passed"]
     assert recorded.last("slo_restored") is None

@@ -1,8 +1,10 @@
-"""Alert and notification expectations, polled with deadlines measured from the fault.
+"""Alert and notification probes: they watch Prometheus and the notification sink from
+the fault and hand what they saw to `gameday.verify`, which judges it.
 
-Each probe returns as soon as its condition is decided, records its outcome as
-an expectation in the run's timeline (MTTD, time to notify), and raises
-`ActivityFailed` with a clear message when the expectation is not met.
+Every deadline (`within_s`, `during_s`) counts from the fault. A probe returns
+as soon as its condition is decided; when a deadline passes it keeps watching
+`overtime_s` longer to say by how much the budget was missed. A failed verdict
+raises `ActivityFailed` with its message; every verdict is recorded in the run.
 """
 
 from __future__ import annotations
@@ -15,13 +17,11 @@ import requests
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
-from gameday.chaos.clock import reference_time
-from gameday.chaos.expectations import expect
-from gameday.chaos.target import resolve_target
-from gameday.engine import timeline
+from gameday.chaos.expectations import seconds_since, settle, watch_from
+from gameday.context import run_context
 from gameday.observe.notifications import Notification
-from gameday.observe.polling import poll_until
 from gameday.observe.prometheus import ActiveAlert, Prometheus
+from gameday.verify import expectations as verdicts
 
 __all__ = [
     "alert_does_not_fire",
@@ -30,7 +30,6 @@ __all__ = [
     "notification_not_delivered",
 ]
 logger = logging.getLogger("gameday.chaos.alerts.probes")
-POLL_S = 0.2
 HTTP_TIMEOUT_S = 5
 
 
@@ -66,9 +65,9 @@ def alert_fires(
     by how much the budget was missed. Returns the times seen (seconds after
     the fault) and Prometheus' `activeAt` for the alert.
     """
-    prometheus = Prometheus(resolve_target(configuration).prometheus_url)
-    since, reference = reference_time()
-    deadline_s = within_s - (datetime.now(UTC) - since).total_seconds()
+    context = run_context(configuration)
+    prometheus = Prometheus(context.target.prometheus_url)
+    since, reference = context.reference_time()
     seen: dict[str, float] = {}
     active_at: list[str] = []
 
@@ -76,59 +75,38 @@ def alert_fires(
         for candidate in prometheus.alerts():
             if not _matches(candidate, alert, labels):
                 continue
-            offset = (datetime.now(UTC) - since).total_seconds()
             if candidate["state"] not in seen:
-                seen[candidate["state"]] = offset
+                seen[candidate["state"]] = seconds_since(since)
                 active_at[:] = [candidate["active_at"]]
             if candidate["state"] == "firing":
                 return candidate
         return None
 
-    polled = poll_until(
+    polled = watch_from(
+        context,
         fired,
-        timeout_s=max(0.0, deadline_s),
-        interval_s=POLL_S,
-        on_wait=lambda left: timeline.waiting(f"{alert} to fire", left),
+        since=since,
+        within_s=within_s,
+        overtime_s=overtime_s,
+        what=f"{alert} to fire",
     )
-    name = f"{alert} fires within {within_s:g}s"
-    if polled.value is None:
-        late = poll_until(
-            fired,
-            timeout_s=overtime_s,
-            interval_s=POLL_S,
-            on_wait=lambda left: timeline.waiting(f"{alert} to fire late (overtime)", left),
-        )
-        if late.value is not None:
-            took = seen["firing"]
-            message = (
-                f"{alert} fired {took:.1f}s after {reference}: "
-                f"{took - within_s:.1f}s over the {within_s:g}s budget"
-            )
-        else:
-            took = None
-            state = "never pending"
-            if "pending" in seen:
-                state = f"pending from +{seen['pending']:.1f}s"
-            message = (
-                f"{alert} did not fire within {within_s:g}s of {reference}, "
-                f"nor {overtime_s:g}s later ({state})"
-            )
-        expect("alert_fires", name, False, message, alert=alert, measured_s=took, budget_s=within_s)
-        raise ActivityFailed(message)
-    mttd = seen["firing"]
-    if "pending" not in seen:
+    mttd = seen.get("firing") if polled.met else None
+    if mttd is not None and "pending" not in seen:
         # Already firing when this probe first looked (it started late): take the
         # time from Prometheus' own ALERTS series instead of this probe's first look.
         mttd = _firing_offset(prometheus, alert, since) or mttd
-    if mttd > within_s:
-        message = (
-            f"{alert} fired {mttd:.1f}s after {reference}: "
-            f"{mttd - within_s:.1f}s over the {within_s:g}s budget"
-        )
-        expect("alert_fires", name, False, message, alert=alert, measured_s=mttd, budget_s=within_s)
-        raise ActivityFailed(message)
-    message = f"{alert} fired {mttd:.1f}s after {reference} (budget {within_s:g}s)"
-    expect("alert_fires", name, True, message, alert=alert, measured_s=mttd, budget_s=within_s)
+    settle(
+        context,
+        verdicts.alert_fires(
+            alert,
+            within_s=within_s,
+            reference=reference,
+            firing_after_s=mttd,
+            pending_after_s=seen.get("pending"),
+            overtime_s=overtime_s,
+        ),
+    )
+    assert polled.value is not None  # settled: it fired
     return {
         "alert": alert,
         "pending_after_s": seen.get("pending"),
@@ -145,12 +123,14 @@ def alert_does_not_fire(
     configuration: Configuration = None,
     secrets: Secrets = None,
 ) -> dict[str, Any]:
-    """Expect the alert `alert` not to fire for `during_s` seconds (pending is allowed).
+    """Expect the alert `alert` not to fire for `during_s` seconds (pending is allowed),
+    counted from the fault.
 
     Fails as soon as it fires, so a wrong negative costs no extra time.
     """
-    prometheus = Prometheus(resolve_target(configuration).prometheus_url)
-    since, reference = reference_time()
+    context = run_context(configuration)
+    prometheus = Prometheus(context.target.prometheus_url)
+    since, reference = context.reference_time()
 
     def fired() -> ActiveAlert | None:
         return next(
@@ -162,21 +142,22 @@ def alert_does_not_fire(
             None,
         )
 
-    polled = poll_until(
+    polled = watch_from(
+        context,
         fired,
-        timeout_s=during_s,
-        interval_s=POLL_S,
-        on_wait=lambda left: timeline.waiting(f"{alert} to stay silent", left),
+        since=since,
+        within_s=during_s,
+        overtime_s=0,
+        what=f"{alert} to stay silent",
     )
-    name = f"{alert} does not fire"
-    if polled.value is not None:
-        after = (datetime.now(UTC) - since).total_seconds()
-        message = f"{alert} fired {after:.1f}s after {reference}; it must not fire"
-        expect("alert_does_not_fire", name, False, message, alert=alert, measured_s=after)
-        raise ActivityFailed(message)
-    message = f"{alert} stayed silent for {during_s:g}s"
-    expect("alert_does_not_fire", name, True, message, alert=alert, budget_s=during_s)
-    timeline.record("alert_silent", message, alert=alert)
+    verdict = verdicts.alert_does_not_fire(
+        alert,
+        during_s=during_s,
+        reference=reference,
+        fired_after_s=seconds_since(since) if polled.met else None,
+    )
+    settle(context, verdict)
+    context.record("alert_silent", verdict["message"], alert=alert)
     return {"alert": alert, "silent_for_s": during_s}
 
 
@@ -213,9 +194,9 @@ def notification_delivered(
     deadline passes, the probe fails but keeps watching up to `overtime_s` more
     seconds to say by how much the budget was missed.
     """
-    sink_url = resolve_target(configuration).sink_url
-    since, reference = reference_time()
-    deadline_s = within_s - (datetime.now(UTC) - since).total_seconds()
+    context = run_context(configuration)
+    sink_url = context.target.sink_url
+    since, reference = context.reference_time()
 
     def delivered() -> Notification | None:
         for record in _deliveries(sink_url, alert=alert, receiver=receiver, status=status):
@@ -223,65 +204,42 @@ def notification_delivered(
                 return record
         return None
 
-    polled = poll_until(
+    polled = watch_from(
+        context,
         delivered,
-        timeout_s=max(0.0, deadline_s),
-        interval_s=POLL_S,
-        on_wait=lambda left: timeline.waiting(f"{alert} to reach {receiver}", left),
+        since=since,
+        within_s=within_s,
+        overtime_s=overtime_s,
+        what=f"{alert} to reach {receiver}",
     )
-    if polled.value is None:
-        polled = poll_until(
-            delivered,
-            timeout_s=overtime_s,
-            interval_s=POLL_S,
-            on_wait=lambda left: timeline.waiting(f"{alert} to reach {receiver} (overtime)", left),
-        )
-    name = f"{alert} ({status}) delivered to {receiver} within {within_s:g}s"
     took = (
         (datetime.fromisoformat(polled.value["received_at"]) - since).total_seconds()
         if polled.value is not None
         else None
     )
-    if took is None or took > within_s:
-        if took is not None:
-            message = (
-                f"{alert} ({status}) reached {receiver} {took:.1f}s after {reference}: "
-                f"{took - within_s:.1f}s over the {within_s:g}s budget"
-            )
-        else:
-            elsewhere = sorted(
-                {
-                    r["receiver"]
-                    for r in _deliveries(sink_url, alert=alert, receiver=None, status=status)
-                    if datetime.fromisoformat(r["received_at"]) >= since
-                }
-            )
-            where = f"; it went to {', '.join(elsewhere)} instead" if elsewhere else ""
-            message = (
-                f"{alert} ({status}) was not delivered to {receiver} within {within_s:g}s, "
-                f"nor {overtime_s:g}s later{where}"
-            )
-        expect(
-            "notification_delivered",
-            name,
-            False,
-            message,
-            alert=alert,
-            receiver=receiver,
-            measured_s=took,
-            budget_s=within_s,
+    elsewhere = (
+        sorted(
+            {
+                r["receiver"]
+                for r in _deliveries(sink_url, alert=alert, receiver=None, status=status)
+                if datetime.fromisoformat(r["received_at"]) >= since
+            }
         )
-        raise ActivityFailed(message)
-    message = f"{alert} reached {receiver} {took:.1f}s after {reference} (budget {within_s:g}s)"
-    expect(
-        "notification_delivered",
-        name,
-        True,
-        message,
-        alert=alert,
-        receiver=receiver,
-        measured_s=took,
-        budget_s=within_s,
+        if took is None
+        else []
+    )
+    settle(
+        context,
+        verdicts.notification_delivered(
+            alert,
+            receiver,
+            status=status,
+            within_s=within_s,
+            reference=reference,
+            delivered_after_s=took,
+            overtime_s=overtime_s,
+            delivered_elsewhere=elsewhere,
+        ),
     )
     return {"alert": alert, "receiver": receiver, "after_s": took, "record": polled.value}
 
@@ -296,40 +254,30 @@ def notification_not_delivered(
     """Expect no firing notification (of `alert`, or of any alert) to reach `receiver`
     for `during_s` seconds after the fault: e.g. a single replica kill pages no one.
     """
-    sink_url = resolve_target(configuration).sink_url
-    since, reference = reference_time()
+    context = run_context(configuration)
+    sink_url = context.target.sink_url
+    since, reference = context.reference_time()
 
     def paged() -> Notification | None:
         found = _deliveries(sink_url, alert=alert, receiver=receiver, status="firing")
         return next((r for r in found if datetime.fromisoformat(r["received_at"]) >= since), None)
 
-    polled = poll_until(
+    polled = watch_from(
+        context,
         paged,
-        timeout_s=during_s,
-        interval_s=POLL_S,
-        on_wait=lambda left: timeline.waiting(f"no page to {receiver}", left),
+        since=since,
+        within_s=during_s,
+        overtime_s=0,
+        what=f"no page to {receiver}",
     )
-    what = alert or "alert"
-    name = f"no {what} delivered to {receiver}"
-    if polled.value is not None:
-        message = f"{polled.value['alertname']} reached {receiver}; nothing should have"
-        expect(
-            "alert_does_not_fire",
-            name,
-            False,
-            message,
-            alert=polled.value["alertname"],
-            receiver=receiver,
-        )
-        raise ActivityFailed(message)
-    message = f"nothing reached {receiver} for {during_s:g}s after {reference}"
-    expect(
-        "alert_does_not_fire",
-        name,
-        True,
-        message,
-        alert=alert,
-        receiver=receiver,
-        budget_s=during_s,
+    settle(
+        context,
+        verdicts.notification_not_delivered(
+            receiver,
+            alert=alert,
+            during_s=during_s,
+            reference=reference,
+            delivered_alert=polled.value["alertname"] if polled.value is not None else None,
+        ),
     )
     return {"receiver": receiver, "silent_for_s": during_s}

@@ -31,7 +31,7 @@ from gameday.chaos.camera.flapper import (
     state_file,
 )
 from gameday.chaos.revert import lab_and_ledger, revert_for
-from gameday.engine import timeline
+from gameday.context import run_context
 from gameday.lab import processes
 from gameday.lab.config import LabConfig
 from gameday.lab.supervisor import SupervisorClient
@@ -168,7 +168,7 @@ def flap_cameras(
                 raise ActivityFailed("the camera flapper did not take the cameras down in 10s")
             time.sleep(0.05)
     detail = f"flapping {', '.join(chosen)} ({mode}): {times} x ({down_s:g}s down, {up_s:g}s up)"
-    timeline.record(
+    run_context(configuration).record(
         "fault_applied",
         detail,
         fault="flap_cameras",
@@ -231,6 +231,8 @@ def stop_flapping(configuration: Configuration = None, secrets: Secrets = None) 
     detail = ("stopped flapping cameras" if stopped else "cameras were not flapping any more") + (
         f"; restored {', '.join(restored)}" if restored else ""
     )
-    timeline.record("fault_reverted", detail, fault="flap_cameras", restored=restored)
+    run_context(configuration).record(
+        "fault_reverted", detail, fault="flap_cameras", restored=restored
+    )
     logger.info(detail)
     return {"stopped_flapper": stopped, "restored": restored, "flaps": events}

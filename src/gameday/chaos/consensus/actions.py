@@ -28,7 +28,7 @@ from chaoslib.types import Configuration, Secrets
 from gameday.chaos.consensus import writes
 from gameday.chaos.consensus.cluster import PeerProxyControl, resolve_member
 from gameday.chaos.revert import lab_and_ledger, revert_for
-from gameday.engine import timeline
+from gameday.context import run_context
 
 __all__ = ["heal_partition", "partition_member", "write_config_keys"]
 logger = logging.getLogger("gameday.chaos.consensus.actions")
@@ -59,7 +59,7 @@ def partition_member(
     with ledger.applying(f"consensus member {name} partitioned", revert):
         state = proxy.isolate(name, member_id)
     detail = f"partitioned {name} ({member}, ID {member_id}) from the other members"
-    timeline.record(
+    run_context(configuration).record(
         "fault_applied", detail, fault="partition_member", member=name, member_id=member_id
     )
     logger.info(detail)
@@ -83,7 +83,9 @@ def heal_partition(configuration: Configuration = None, secrets: Secrets = None)
     PeerProxyControl(lab).heal()
     ledger.clear_matching(revert_for(MODULE, "heal_partition", configuration))
     detail = f"healed the partition of {before}" if before else "no partition to heal"
-    timeline.record("fault_reverted", detail, fault="partition_member", member=before)
+    run_context(configuration).record(
+        "fault_reverted", detail, fault="partition_member", member=before
+    )
     logger.info(detail)
     return {"healed": before}
 

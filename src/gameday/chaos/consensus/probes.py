@@ -17,7 +17,7 @@ from chaoslib.types import Configuration, Secrets
 from gameday.chaos.consensus import writes
 from gameday.chaos.consensus.cluster import hashkv, member_statuses, read_key
 from gameday.chaos.revert import lab_and_ledger
-from gameday.engine import timeline
+from gameday.context import run_context
 from gameday.lab.config import LabConfig
 from gameday.observe.polling import poll_until
 
@@ -75,15 +75,17 @@ def _agreement(lab: LabConfig) -> dict[str, Any]:
 
 
 def members_agree(
-    within_s: float = 30.0, configuration: Configuration = None, secrets: Secrets = None
+    timeout_s: float = 30.0, configuration: Configuration = None, secrets: Secrets = None
 ) -> dict[str, Any]:
     """All etcd members agree: one leader, the same revision, the same HashKV at it.
 
-    Polls until they agree or `within_s` passes (use it after
+    Polls until they agree, for at most `timeout_s` seconds from this probe's
+    start (not a deadline from the fault: use it after
     `heal_partition`: the isolated member must catch up). Returns the revision,
     the hashes and how long agreement took; fails with the last disagreement.
     """
     lab, _ = lab_and_ledger(configuration)
+    context = run_context(configuration)
     last: dict[str, Any] = {}
 
     def agreed() -> dict[str, Any] | None:
@@ -93,13 +95,13 @@ def members_agree(
 
     polled = poll_until(
         agreed,
-        timeout_s=within_s,
+        timeout_s=timeout_s,
         interval_s=0.25,
-        on_wait=lambda left: timeline.waiting("consensus members to agree", left),
+        on_wait=lambda left: context.waiting("consensus members to agree", left),
     )
     if polled.value is None:
         raise ActivityFailed(
-            f"consensus members do not agree after {within_s:.0f}s: {last.get('reason')}"
+            f"consensus members do not agree after {timeout_s:.0f}s: {last.get('reason')}"
         )
     result = {**polled.value, "seconds": round(polled.elapsed_s, 2)}
     logger.info("members agree at revision %s after %.1fs", result["revision"], polled.elapsed_s)
@@ -129,7 +131,7 @@ def _unreadable(lab: LabConfig, expected: dict[str, writes.AcknowledgedWrite]) -
 
 def acknowledged_writes_readable(
     prefix: str | None = None,
-    within_s: float = 10.0,
+    timeout_s: float = 10.0,
     configuration: Configuration = None,
     secrets: Secrets = None,
 ) -> dict[str, Any]:
@@ -138,8 +140,8 @@ def acknowledged_writes_readable(
     Reads back each key recorded by `write_config_keys` (only those starting
     with `prefix`, when given): through the gateway, and from each etcd
     member's own copy (a serializable read), expecting the last acknowledged
-    value. Polls for up to `within_s` (a member that just rejoined catches
-    up). Fails listing the writes that were lost or differ.
+    value. Polls for up to `timeout_s` seconds from this probe's start (a member
+    that just rejoined catches up). Fails listing the writes that were lost or differ.
     """
     lab, _ = lab_and_ledger(configuration)
     expected = writes.latest_per_key(writes.record_file(lab), prefix)
@@ -156,7 +158,7 @@ def acknowledged_writes_readable(
         last = _unreadable(lab, expected)
         return True if not last else None
 
-    polled = poll_until(readable, timeout_s=within_s, interval_s=0.5)
+    polled = poll_until(readable, timeout_s=timeout_s, interval_s=0.5)
     if not polled.met:
         raise ActivityFailed(
             f"{len(last)} problems reading back {len(expected)} acknowledged writes: "

@@ -24,7 +24,7 @@ from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
 from gameday.chaos.revert import lab_and_ledger, revert_for
-from gameday.engine import timeline
+from gameday.context import run_context
 from gameday.lab import processes
 from gameday.lab.config import LabConfig
 from gameday.lab.gpu import StressState, read_stress, stress_file, write_stress
@@ -132,7 +132,7 @@ def stress_gpu(
         f"GPU stress ({backend}): {utilisation:.0%} of compute, {memory_fraction:.0%} of "
         f"memory, for {duration_s:g}s"
     )
-    timeline.record(
+    run_context(configuration).record(
         "fault_applied",
         detail,
         fault="stress_gpu",
@@ -160,6 +160,6 @@ def stop_gpu_stress(configuration: Configuration = None, secrets: Secrets = None
     path.unlink(missing_ok=True)
     ledger.clear_matching(revert_for(MODULE, "stop_gpu_stress", configuration))
     detail = "removed the GPU stress" if active else "the GPU stress was already over"
-    timeline.record("fault_reverted", detail, fault="stress_gpu")
+    run_context(configuration).record("fault_reverted", detail, fault="stress_gpu")
     logger.info(detail)
     return {"was_active": active, "stopped_burner": stopped_burner}

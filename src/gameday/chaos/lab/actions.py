@@ -16,11 +16,11 @@ from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
 from gameday.chaos.revert import revert_for
-from gameday.chaos.target import resolve_target
-from gameday.engine import timeline
-from gameday.engine.ledger import Revert
+from gameday.context import run_context
 from gameday.lab.replica_state import is_paused
 from gameday.lab.supervisor import ProcessInfo, SupervisorClient, full_name
+from gameday.record.ledger import Revert
+from gameday.targets import resolve_target
 
 __all__ = [
     "kill_replicas",
@@ -82,7 +82,9 @@ def kill_replicas(
         for name in names:
             supervisor.signal(name, "KILL")
     detail = f"{'stopped' if keep_down else 'killed'} {', '.join(names)}"
-    timeline.record("fault_applied", detail, fault="kill_replicas", replicas=names)
+    run_context(configuration).record(
+        "fault_applied", detail, fault="kill_replicas", replicas=names
+    )
     logger.info(detail)
     return {"replicas": names, "pids": [info["pid"] for info in victims], "kept_down": keep_down}
 
@@ -109,7 +111,7 @@ def restore_replicas(
     ledger.clear_matching(_revert("start_service", configuration, service=deployment))
     ledger.clear_matching(_revert("resume_service", configuration, service=deployment))
     done = ", ".join(restored) or "nothing to do"
-    timeline.record("fault_reverted", f"restored {deployment}: {done}")
+    run_context(configuration).record("fault_reverted", f"restored {deployment}: {done}")
     return {"restored": restored}
 
 
@@ -130,7 +132,9 @@ def _on_every_replica(
     with target.ledger().applying(f"{service} {done}", revert):
         for name in names:
             act(supervisor, name)
-    timeline.record("fault_applied", f"{done} {service}", fault=fault, service=service)
+    run_context(configuration).record(
+        "fault_applied", f"{done} {service}", fault=fault, service=service
+    )
     return names
 
 

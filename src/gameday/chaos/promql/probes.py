@@ -15,17 +15,14 @@ returns nothing has no data, which never holds.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
-from gameday.chaos.clock import reference_time
-from gameday.chaos.expectations import expect, record_restored
-from gameday.chaos.objective_checks import evaluate, shown, violations, wait_until_held
-from gameday.chaos.target import resolve_target
-from gameday.engine import timeline
+from gameday.chaos.expectations import settle
+from gameday.chaos.objective_checks import await_restored, judge_held, shown
+from gameday.context import run_context
 from gameday.observe.prometheus import Prometheus
 from gameday.verify.slo import Objective
 
@@ -78,16 +75,15 @@ def query_holds(
     true when it holds; raises ActivityFailed naming the worst value otherwise.
     """
     wanted = _objectives(query, min, max, name, unit)
-    prometheus = Prometheus(resolve_target(configuration).prometheus_url)
-    values = evaluate(prometheus, wanted, _window(window_s))
-    violated = violations(values)
-    phase = timeline.phase()
-    label = f"{phase + ': ' if phase else ''}{name or query} holds over {window_s:g}s"
-    if violated:
-        message = f"not held over the last {window_s:g}s: " + "; ".join(violated)
-        expect("slo_holds", label, False, message)
-        raise ActivityFailed(message)
-    expect("slo_holds", label, True, f"held over {window_s:g}s: {shown(values)}")
+    context = run_context(configuration)
+    values, verdict = judge_held(
+        context,
+        Prometheus(context.target.prometheus_url),
+        wanted,
+        window_s=_window(window_s),
+        name=f"{name or query} holds over {window_s:g}s",
+    )
+    settle(context, verdict)
     logger.info("%s held over %gs: %s", name or query, window_s, shown(values))
     return True
 
@@ -101,43 +97,35 @@ def query_restored(
     name: str | None = None,
     unit: str = "",
     mttr_budget_s: float | None = None,
+    overtime_s: float = 30,
     configuration: Configuration = None,
     secrets: Secrets = None,
 ) -> dict[str, Any]:
     """Expect the PromQL `query` to be back within `min` and/or `max` within `within_s`
-    seconds of this probe's start (run it after the remediation): it holds over a
-    trailing `window_s` seconds, as `query_holds` judges it.
+    seconds of the fault (run it after the remediation): it holds over a trailing
+    `window_s` seconds, as `query_holds` judges it.
 
     The time from the fault to restoration is the MTTR (the run's MTTR when
     this is its last restoration probe); with `mttr_budget_s` it is an
-    expectation of its own. Returns how long restoration took and the values.
+    expectation of its own. A restoration after the deadline is watched
+    `overtime_s` longer. Returns how long restoration took and the values.
     """
     wanted = _objectives(query, min, max, name, unit)
-    window = _window(window_s)
-    prometheus = Prometheus(resolve_target(configuration).prometheus_url)
-    fault, reference = reference_time()
-    started = datetime.now(UTC)
+    context = run_context(configuration)
     what = name or query
-    restored, still = wait_until_held(
-        prometheus, wanted, window_s=window, within_s=within_s, what=what
-    )
-    label = f"{what} restored within {within_s:g}s"
-    if restored is None:
-        message = f"not restored within {within_s:g}s: " + "; ".join(still)
-        expect("slo_restored", label, False, message, budget_s=within_s)
-        raise ActivityFailed(message)
-    took, mttr = record_restored(
+    took, mttr, values = await_restored(
+        context,
+        Prometheus(context.target.prometheus_url),
+        wanted,
         what=what,
-        name=label,
-        shown=shown(restored),
-        started=started,
-        fault=fault,
-        reference=reference,
+        name=f"{what} restored within {within_s:g}s",
         within_s=within_s,
+        window_s=_window(window_s),
+        overtime_s=overtime_s,
         mttr_budget_s=mttr_budget_s,
     )
     return {
         "restored_after_s": took,
         "mttr_s": mttr,
-        "values": {o.bound: v for o, v in restored},
+        "values": {o.bound: v for o, v in values},
     }

@@ -6,7 +6,7 @@ from typing import Any
 
 from chaoslib.types import Configuration, Secrets
 
-from gameday.engine import timeline
+from gameday.context import run_context
 
 __all__ = ["await_people"]
 
@@ -22,7 +22,7 @@ def await_people(
     The probes that follow (SLO restored) wait up to `timeout_s` seconds for the
     result of their work and measure it.
     """
-    timeline.record(
+    run_context(configuration).record(
         "remediation_started",
         f"waiting for people to remediate: {instructions} (up to {timeout_s:g}s)",
         manual=True,

@@ -14,12 +14,9 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
-from gameday.chaos.clock import reference_time
-from gameday.chaos.expectations import expect, record_restored
-from gameday.chaos.load import control as load_control
-from gameday.chaos.objective_checks import evaluate, shown, violations, wait_until_held
-from gameday.chaos.target import resolve_target
-from gameday.engine import timeline
+from gameday.chaos.expectations import settle
+from gameday.chaos.objective_checks import await_restored, judge_held
+from gameday.context import RunContext, run_context
 from gameday.observe.prometheus import Prometheus
 from gameday.verify.slo import RATE_WINDOW_S, Objective, Source, objectives
 
@@ -49,10 +46,10 @@ def _objectives(
         raise ActivityFailed(str(exc)) from exc
 
 
-def _since_load_started(window_s: float) -> float:
+def _since_load_started(context: RunContext, window_s: float) -> float:
     """The window, cut so it holds only this run's load: back-to-back runs must not
     judge the steady state by the previous run's fault."""
-    started = load_control.started_at()
+    started = context.load_started_at()
     if started is None:
         return window_s
     clean = (datetime.now(UTC) - started).total_seconds() - RATE_WINDOW_S
@@ -79,20 +76,23 @@ def slo_holds(
     wanted = _objectives(
         source, error_ratio_max, latency_max_s, latency_quantile, throughput_min_rps
     )
-    prometheus = Prometheus(resolve_target(configuration).prometheus_url)
-    effective_s = _since_load_started(window_s)
-    values = evaluate(prometheus, wanted, effective_s)
-    violated = violations(values)
-    phase = timeline.phase()
-    name = f"{phase + ': ' if phase else ''}SLO holds over {window_s:g}s ({source})"
-    data = {o.name: v for o, v in values}
-    if violated:
-        message = f"SLO violated over the last {effective_s:.0f}s: " + "; ".join(violated)
-        timeline.record("slo_violated", message, **data)
-        expect("slo_holds", name, False, message)
-        raise ActivityFailed(message)
-    timeline.record("slo_held", shown(values), **data)
-    expect("slo_holds", name, True, f"SLO held over {effective_s:.0f}s: {shown(values)}")
+    context = run_context(configuration)
+    prometheus = Prometheus(context.target.prometheus_url)
+    effective_s = _since_load_started(context, window_s)
+    values, verdict = judge_held(
+        context,
+        prometheus,
+        wanted,
+        window_s=effective_s,
+        name=f"SLO holds over {window_s:g}s ({source})",
+        what="SLO",
+    )
+    seen = {o.name: v for o, v in values}
+    if verdict["passed"]:
+        context.record("slo_held", verdict["message"], **seen)
+    else:
+        context.record("slo_violated", verdict["message"], **seen)
+    settle(context, verdict)
     return True
 
 
@@ -105,37 +105,34 @@ def slo_restored(
     source: str = "server",
     latency_quantile: float = 0.95,
     mttr_budget_s: float | None = None,
+    overtime_s: float = 30,
     configuration: Configuration = None,
     secrets: Secrets = None,
 ) -> dict[str, Any]:
-    """Expect the SLOs to be restored within `within_s` seconds of this probe's start
-    (run it after the remediation): every objective holds over a trailing
-    `window_s` seconds. The time from the fault to restoration is the MTTR; with
+    """Expect the SLOs to be restored within `within_s` seconds of the fault (run it
+    after the remediation): every objective holds over a trailing `window_s`
+    seconds. The time from the fault to restoration is the MTTR; with
     `mttr_budget_s` it is an expectation of its own (the runbook's MTTR target).
+    A restoration after the deadline is watched `overtime_s` longer, to say by
+    how much it was late.
     """
     wanted = _objectives(
         source, error_ratio_max, latency_max_s, latency_quantile, throughput_min_rps
     )
-    prometheus = Prometheus(resolve_target(configuration).prometheus_url)
-    fault, reference = reference_time()
-    started = datetime.now(UTC)
-    restored, still = wait_until_held(
-        prometheus, wanted, window_s=window_s, within_s=within_s, what="the SLOs"
-    )
-    name = f"SLO restored within {within_s:g}s ({source})"
-    if restored is None:
-        message = f"SLO not restored within {within_s:g}s: " + "; ".join(still)
-        expect("slo_restored", name, False, message, budget_s=within_s)
-        raise ActivityFailed(message)
-    took, mttr = record_restored(
+    context = run_context(configuration)
+    took, mttr, values = await_restored(
+        context,
+        Prometheus(context.target.prometheus_url),
+        wanted,
         what="SLO",
-        name=name,
-        shown=shown(restored),
-        started=started,
-        fault=fault,
-        reference=reference,
+        name=f"SLO restored within {within_s:g}s ({source})",
         within_s=within_s,
+        window_s=window_s,
+        overtime_s=overtime_s,
         mttr_budget_s=mttr_budget_s,
     )
-    values = {objective.name: value for objective, value in restored}
-    return {"restored_after_s": took, "mttr_s": mttr, "values": values}
+    return {
+        "restored_after_s": took,
+        "mttr_s": mttr,
+        "values": {objective.name: value for objective, value in values},
+    }

@@ -1,4 +1,4 @@
-"""Where the extension's activities find the system under test.
+"""Where a run and the extension's activities find the system under test.
 
 An experiment's `configuration` may set `gameday_lab_dir` (the lab's directory;
 default: $GAMEDAY_LAB_DIR, else ./.lab) and, for a system other than the lab,
@@ -14,10 +14,10 @@ from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 
-from gameday.engine.ledger import FaultLedger
 from gameday.errors import GamedayError
 from gameday.lab.config import LabConfig, load_running_config, resolve_lab_dir
 from gameday.lab.supervisor import SupervisorClient
+from gameday.record.ledger import FaultLedger
 
 LAB_DIR_KEY = "gameday_lab_dir"
 

@@ -1,8 +1,7 @@
 """The run's timeline: every event with its time. The spine of verdicts and reports.
 
-One timeline is active per run. gameday's actions, probes and controls record
-into it through `record()`; outside a gameday run (plain `chaos run`) there is
-no active timeline and recording is a no-op, so the extension works either way.
+Each run has one, held by its run context (`gameday.context`); gameday's
+actions, probes and controls record into it through that context.
 """
 
 from __future__ import annotations
@@ -87,62 +86,17 @@ class Timeline:
         found = [event for event in self.events if event["kind"] == kind]
         return found[-1] if found else None
 
+    def time_of(self, kind: EventKind) -> datetime | None:
+        """When the last event of this kind happened, if any."""
+        event = self.last(kind)
+        return datetime.fromisoformat(event["at"]) if event else None
 
-_active: Timeline | None = None
-_active_lock = threading.Lock()
-
-
-def activate(timeline: Timeline | None) -> None:
-    """Make `timeline` the one gameday's extension records into (None: stop recording)."""
-    global _active
-    with _active_lock:
-        _active = timeline
-
-
-def active() -> Timeline | None:
-    return _active
-
-
-def record(
-    kind: EventKind, detail: str = "", at: datetime | None = None, /, **data: object
-) -> None:
-    timeline = _active
-    if timeline is not None:
-        timeline.record(kind, detail, at, **data)
-
-
-def expect(expectation: Expectation) -> None:
-    timeline = _active
-    if timeline is not None:
-        timeline.expect(expectation)
-
-
-def waiting(what: str, seconds_left: float) -> None:
-    timeline = _active
-    if timeline is not None:
-        timeline.waiting(what, seconds_left)
-
-
-def phase() -> str:
-    """'steady state before the fault', 'steady state after the method', or '' in the method."""
-    timeline = _active
-    if timeline is None:
+    def phase(self) -> str:
+        """'steady state before the fault', 'steady state after the method', or '' in the
+        method: what a probe's expectation is named after."""
+        for event in reversed(self.events):
+            if event["kind"] == "steady_state_started":
+                return event["detail"]
+            if event["kind"] == "method_started":
+                return ""
         return ""
-    for event in reversed(timeline.events):
-        if event["kind"] == "steady_state_started":
-            return event["detail"]
-        if event["kind"] == "method_started":
-            return ""
-    return ""
-
-
-def time_of(kind: EventKind) -> datetime | None:
-    """When the last event of this kind happened in the active run, if any."""
-    timeline = _active
-    event = timeline.last(kind) if timeline is not None else None
-    return datetime.fromisoformat(event["at"]) if event else None
-
-
-def fault_time() -> datetime | None:
-    """When the most recent fault was applied in the active run, if any."""
-    return time_of("fault_applied")

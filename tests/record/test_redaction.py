@@ -1,4 +1,4 @@
-from gameday.engine.redaction import MASK, Redactor, secret_values
+from gameday.record.redaction import MASK, Redactor, secret_values
 
 
 def test_secrets_and_secret_named_configuration_are_collected() -> None:

@@ -17,22 +17,24 @@ import copy
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 
 from gameday.documents import read_yaml
-from gameday.engine.overrides import check_overrides
 from gameday.errors import InvalidInputError
+from gameday.experiment.document import EXPERIMENT_HINT, Experiment, read_experiment
+from gameday.experiment.overrides import check_overrides
 
-PLAN_SCHEMA = "gameday.plan/1"
-PLAN_RESULT_NAME = "plan-result.json"
 TARGETS = ("lab",)
 
 
 @dataclass(frozen=True)
 class PlanEntry:
+    """One experiment of a plan, read with its overrides (the plan's load merged in)."""
+
     path: Path
     overrides: dict[str, Any]
     where: str
+    experiment: Experiment
 
     @property
     def slug(self) -> str:
@@ -49,29 +51,9 @@ class Plan:
     load: dict[str, Any] = field(default_factory=dict)
     entries: tuple[PlanEntry, ...] = ()
 
-
-class PlanExperimentRef(TypedDict):
-    title: str
-    path: str
-    dir: str
-    status: str
-
-
-class PlanRef(TypedDict):
-    name: str
-    path: str
-    runbook: str | None
-
-
-class PlanResult(TypedDict):
-    """The content of `plan-result.json`; each experiment's result.json is in its `dir`."""
-
-    schema: str
-    plan: PlanRef
-    started_at: str
-    ended_at: str
-    status: str
-    experiments: list[PlanExperimentRef]
+    @property
+    def experiments(self) -> tuple[Experiment, ...]:
+        return tuple(entry.experiment for entry in self.entries)
 
 
 def is_plan(path: Path) -> bool:
@@ -86,7 +68,7 @@ def load_plan(path: Path) -> Plan:
         raise InvalidInputError(
             "not a game-day plan (no 'experiments:')",
             source=source,
-            hint="a plan lists experiments: [path, or {path, overrides}]",
+            hint=EXPERIMENT_HINT,
         )
     target = str(document.get("target", "lab"))
     if target not in TARGETS:
@@ -136,7 +118,7 @@ def _entry(item: Any, index: int, plan_path: Path, load: dict[str, Any]) -> Plan
         )
     else:
         raise InvalidInputError(
-            "an entry must be a path or {path, overrides}", source=str(plan_path), where=where
+            "an entry is neither a path nor {path, overrides}", source=str(plan_path), where=where
         )
     experiment = (plan_path.parent / relative).resolve()
     if not experiment.is_file():
@@ -149,4 +131,11 @@ def _entry(item: Any, index: int, plan_path: Path, load: dict[str, Any]) -> Plan
     merged = copy.deepcopy(overrides)
     if load:
         merged["load"] = {**load, **(overrides.get("load") or {})}
-    return PlanEntry(path=experiment, overrides=merged, where=where)
+    try:
+        loaded = read_experiment(experiment, merged)
+    except InvalidInputError as exc:
+        # The plan's place first: the experiment's own file and place are in the message.
+        raise InvalidInputError(
+            exc.message, source=str(plan_path), where=where, hint=exc.hint
+        ) from None
+    return PlanEntry(path=experiment, overrides=merged, where=where, experiment=loaded)

@@ -1,6 +1,6 @@
-"""What coverage and tabletop read from Chaos Toolkit experiments and game-day plans.
+"""One Chaos Toolkit experiment as gameday reads it: the document (a plan's overrides
+applied) and typed views of its activities.
 
-An experiment is a YAML (or JSON) file with `method:`; a plan has `experiments:`.
 gameday's alert expectations are probes whose provider module starts with
 `gameday.chaos` and whose arguments name an `alert`: func `alert_fires`
 (positive), any func containing `not` (negative, e.g. `alert_does_not_fire`),
@@ -10,27 +10,25 @@ gameday's alert expectations are probes whose provider module starts with
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from gameday.documents import read_yaml
 from gameday.errors import InvalidInputError
+from gameday.experiment.extension import EXPECTATION_MODULES
+from gameday.experiment.overrides import apply_overrides
 
 __all__ = [
     "Activity",
     "AlertExpectation",
     "Experiment",
-    "Plan",
-    "find_experiments",
     "is_negative_func",
-    "load_experiment",
-    "load_plan",
-    "load_scenarios",
+    "read_experiment",
 ]
 
-_EXPERIMENT_HINT = (
+EXPERIMENT_HINT = (
     "an experiment is Chaos Toolkit YAML with 'title' and a 'method:' list of "
     "activities; a plan has an 'experiments:' list of paths"
 )
@@ -57,6 +55,19 @@ class Activity:
     def alert(self) -> str | None:
         value = self.arguments.get("alert")
         return str(value) if value is not None and self.is_gameday else None
+
+    @property
+    def records_expectations(self) -> bool:
+        """A probe of gameday's that records its own verdicts."""
+        return self.type == "probe" and self.module in EXPECTATION_MODULES
+
+    @property
+    def deadline_s(self) -> float | None:
+        """The deadline a gameday probe is given (`within_s`, counted from the fault)."""
+        value = self.arguments.get("within_s")
+        if not self.is_gameday or isinstance(value, bool):
+            return None
+        return float(value) if isinstance(value, int | float) else None
 
     def describe(self) -> str:
         """ "stop_service(service=redis)" or the provider's target for non-Python providers."""
@@ -95,14 +106,48 @@ def is_negative_func(func: str) -> bool:
 
 @dataclass(frozen=True)
 class Experiment:
+    """An experiment: its file, its document (overrides applied) and the overrides."""
+
     path: Path
-    title: str
-    description: str = ""
-    tags: tuple[str, ...] = ()
-    steady_state: tuple[Activity, ...] = ()
-    method: tuple[Activity, ...] = ()
-    rollbacks: tuple[Activity, ...] = ()
+    document: dict[str, Any]
     overrides: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return str(self.document.get("title") or self.path.stem)
+
+    @property
+    def description(self) -> str:
+        return str(self.document.get("description") or "")
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        tags = self.document.get("tags")
+        return tuple(str(tag) for tag in tags) if isinstance(tags, list) else ()
+
+    @cached_property
+    def steady_state(self) -> tuple[Activity, ...]:
+        steady = self.document.get("steady-state-hypothesis")
+        probes = steady.get("probes") if isinstance(steady, dict) else None
+        return _activities(probes, str(self.path), "steady-state-hypothesis.probes")
+
+    @cached_property
+    def method(self) -> tuple[Activity, ...]:
+        return _activities(self.document.get("method"), str(self.path), "method")
+
+    @cached_property
+    def rollbacks(self) -> tuple[Activity, ...]:
+        return _activities(self.document.get("rollbacks"), str(self.path), "rollbacks")
+
+    def gameday_extension(self) -> dict[str, Any]:
+        for extension in self.document.get("extensions") or []:
+            if isinstance(extension, dict) and extension.get("name") == "gameday":
+                return extension
+        return {}
+
+    def remediation_names(self) -> list[str]:
+        names = self.gameday_extension().get("remediation") or []
+        return [str(name) for name in names] if isinstance(names, list) else []
 
     def expectations(self) -> list[AlertExpectation]:
         found: list[AlertExpectation] = []
@@ -137,17 +182,6 @@ class Experiment:
         return [activity for activity in self.method if activity.type == "action"]
 
 
-@dataclass(frozen=True)
-class Plan:
-    """A game day: experiments run in order against one target, with one runbook."""
-
-    path: Path
-    name: str
-    description: str = ""
-    runbook: Path | None = None
-    experiments: tuple[Experiment, ...] = ()
-
-
 def _mapping(value: object) -> dict[str, Any]:
     return {str(key): item for key, item in value.items()} if isinstance(value, dict) else {}
 
@@ -164,7 +198,7 @@ def _activities(raw: object, source: str, where: str) -> tuple[Activity, ...]:
         return ()
     if not isinstance(raw, list):
         raise InvalidInputError(
-            f"'{where}' is not a list", source=source, where=where, hint=_EXPERIMENT_HINT
+            f"'{where}' is not a list", source=source, where=where, hint=EXPERIMENT_HINT
         )
     named: dict[str, Activity] = {}
     out: list[Activity] = []
@@ -174,7 +208,7 @@ def _activities(raw: object, source: str, where: str) -> tuple[Activity, ...]:
                 "an activity is not a mapping",
                 source=source,
                 where=f"{where}[{index}]",
-                hint=_EXPERIMENT_HINT,
+                hint=EXPERIMENT_HINT,
             )
         if "ref" in item and str(item["ref"]) in named:
             out.append(named[str(item["ref"])])
@@ -197,131 +231,44 @@ def _activities(raw: object, source: str, where: str) -> tuple[Activity, ...]:
     return tuple(out)
 
 
-def _experiment(
-    data: dict[str, Any], path: Path, overrides: dict[str, Any] | None = None
+def read_experiment(
+    path: str | Path, overrides: dict[str, Any] | None = None, *, document: Any = None
 ) -> Experiment:
+    """Read an experiment (or take its already parsed `document`), apply a plan's
+    `overrides`, and check its structure: InvalidInputError (exit 2) with the file, the
+    place and the fix. Nothing here imports the activities' modules (see checks)."""
+    path = Path(path).resolve()
     source = str(path)
-    steady = data.get("steady-state-hypothesis")
-    probes = steady.get("probes") if isinstance(steady, dict) else None
-    tags = data.get("tags")
-    return Experiment(
-        path=path,
-        title=str(data.get("title") or path.stem),
-        description=str(data.get("description") or ""),
-        tags=tuple(str(tag) for tag in tags) if isinstance(tags, list) else (),
-        steady_state=_activities(probes, source, "steady-state-hypothesis.probes"),
-        method=_activities(data.get("method"), source, "method"),
-        rollbacks=_activities(data.get("rollbacks"), source, "rollbacks"),
-        overrides=dict(overrides or {}),
-    )
-
-
-def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -> Experiment:
-    path = Path(path)
-    data = read_yaml(path)
+    data = read_yaml(path) if document is None else document
     if not isinstance(data, dict) or "method" not in data:
         raise InvalidInputError(
-            "not a Chaos Toolkit experiment (no 'method:')", source=str(path), hint=_EXPERIMENT_HINT
+            "not a Chaos Toolkit experiment (no 'method')", source=source, hint=EXPERIMENT_HINT
         )
-    return _experiment(data, path, overrides)
-
-
-def _plan(data: dict[str, Any], path: Path) -> Plan:
-    source = str(path)
-    entries = data.get("experiments")
-    if not isinstance(entries, list) or not entries:
+    if not isinstance(data["method"], list):
         raise InvalidInputError(
-            "'experiments' must be a non-empty list",
-            source=source,
-            where="experiments",
-            hint=_EXPERIMENT_HINT,
+            "'method' is not a list", source=source, where="method", hint=EXPERIMENT_HINT
         )
-    experiments: list[Experiment] = []
-    for index, entry in enumerate(entries):
-        where = f"experiments[{index}]"
-        overrides: dict[str, Any] = {}
-        if isinstance(entry, str):
-            relative = entry
-        elif isinstance(entry, dict) and isinstance(entry.get("path"), str):
-            relative = entry["path"]
-            if isinstance(entry.get("overrides"), dict):
-                overrides = entry["overrides"]
-        else:
+    if overrides:
+        try:
+            data = apply_overrides(data, overrides)
+        except InvalidInputError as exc:
             raise InvalidInputError(
-                "an entry is neither a path nor {path, overrides}",
-                source=source,
-                where=where,
-                hint=_EXPERIMENT_HINT,
-            )
-        target = (path.parent / relative).resolve()
-        if not target.is_file():
+                exc.message, source=source, where=exc.where, hint=exc.hint
+            ) from None
+    experiment = Experiment(path=path, document=data, overrides=dict(overrides or {}))
+    # Parsed now, so an activity that is not a mapping is refused before anything runs.
+    _ = (experiment.steady_state, experiment.method, experiment.rollbacks)
+    _check_remediation(experiment)
+    return experiment
+
+
+def _check_remediation(experiment: Experiment) -> None:
+    names = {activity.name for activity in experiment.method}
+    for index, name in enumerate(experiment.remediation_names()):
+        if name not in names:
             raise InvalidInputError(
-                f"experiment '{relative}' not found (looked in {target})",
-                source=source,
-                where=where,
-                hint="paths in a plan are relative to the plan file",
+                f"remediation {name!r} is not an activity of the method",
+                source=str(experiment.path),
+                where=f"extensions[gameday].remediation[{index}]",
+                hint="name the method's remediation action exactly as in its 'name'",
             )
-        experiments.append(load_experiment(target, overrides))
-    runbook = data.get("runbook")
-    return Plan(
-        path=path,
-        name=str(data.get("name") or path.stem),
-        description=str(data.get("description") or ""),
-        runbook=(path.parent / runbook).resolve() if isinstance(runbook, str) and runbook else None,
-        experiments=tuple(experiments),
-    )
-
-
-def load_plan(path: str | Path) -> Plan:
-    path = Path(path)
-    data = read_yaml(path)
-    if not isinstance(data, dict) or "experiments" not in data:
-        raise InvalidInputError(
-            "not a game-day plan (no 'experiments:')", source=str(path), hint=_EXPERIMENT_HINT
-        )
-    return _plan(data, path)
-
-
-def load_scenarios(path: str | Path) -> Plan:
-    """A plan, or a single experiment as a one-experiment plan (a file with `method:`)."""
-    path = Path(path)
-    data = read_yaml(path)
-    if isinstance(data, dict) and "experiments" in data:
-        return _plan(data, path)
-    if isinstance(data, dict) and "method" in data:
-        experiment = _experiment(data, path)
-        return Plan(
-            path=path,
-            name=experiment.title,
-            description=experiment.description,
-            experiments=(experiment,),
-        )
-    raise InvalidInputError(
-        "neither a plan ('experiments:') nor an experiment ('method:')",
-        source=str(path),
-        hint=_EXPERIMENT_HINT,
-    )
-
-
-def _yaml_files(directory: Path) -> Iterator[Path]:
-    for pattern in ("*.yaml", "*.yml", "*.json"):
-        yield from directory.rglob(pattern)
-
-
-def find_experiments(directory: str | Path) -> list[Experiment]:
-    """Every experiment (file with `method:`) under `directory`; other YAML files are skipped."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise InvalidInputError(
-            "not a directory",
-            source=str(directory),
-            hint="--experiments takes the directory holding experiments",
-        )
-    experiments: list[Experiment] = []
-    for path in sorted(set(_yaml_files(directory))):
-        if path.name == "result.json":
-            continue
-        data = read_yaml(path)
-        if isinstance(data, dict) and "method" in data:
-            experiments.append(_experiment(data, path))
-    return experiments

@@ -1,7 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from gameday.engine import timeline
-from gameday.engine.timeline import Timeline
+from gameday.record.timeline import Timeline
 
 
 def test_events_have_offsets_and_come_back_in_time_order() -> None:
@@ -16,19 +15,18 @@ def test_events_have_offsets_and_come_back_in_time_order() -> None:
     assert line.events[0]["data"] == {"fault": "x"}
 
 
-def test_module_level_recording_goes_to_the_active_timeline_only() -> None:
+def test_the_phase_and_the_time_of_the_last_event_of_a_kind() -> None:
     line = Timeline()
-    timeline.record("fault_applied", "ignored: nothing active")
-    timeline.activate(line)
-    try:
-        timeline.record("fault_applied", "stop redis")
-        assert timeline.fault_time() is not None
-        timeline.record("steady_state_started", "steady state after the method")
-        assert timeline.phase() == "steady state after the method"
-    finally:
-        timeline.activate(None)
-    assert [e["detail"] for e in line.events if e["kind"] == "fault_applied"] == ["stop redis"]
-    assert timeline.fault_time() is None
+    assert line.phase() == "" and line.time_of("fault_applied") is None
+    line.record("steady_state_started", "steady state before the fault")
+    assert line.phase() == "steady state before the fault"
+    line.record("method_started", "method")
+    assert line.phase() == ""
+    line.record("fault_applied", "stop redis")
+    line.record("fault_applied", "stop etcd")
+    assert line.time_of("fault_applied") == datetime.fromisoformat(line.events[-1]["at"])
+    line.record("steady_state_started", "steady state after the method")
+    assert line.phase() == "steady state after the method"
 
 
 def test_listeners_hear_events_and_waits() -> None:

@@ -3,7 +3,8 @@
 Overrides (all optional):
   load:           arguments merged into the experiment's load control (users, spawn_rate, …)
   deadlines:      {ALERT: seconds} for its alert_fires / notification_delivered probes;
-                  the key `recovery` sets slo_restored's within_s
+                  the key `recovery` sets the within_s of slo_restored / query_restored
+                  (every deadline counts from the fault)
   configuration:  values merged into the experiment's configuration
 """
 
@@ -13,10 +14,9 @@ import copy
 from typing import Any
 
 from gameday.errors import InvalidInputError
+from gameday.experiment.extension import ALERT_DEADLINE_FUNCS, LOAD_MODULE, RESTORATION_PROBES
 
 KNOWN = ("load", "deadlines", "configuration")
-LOAD_MODULE = "gameday.chaos.load.control"
-ALERT_PROBES = ("alert_fires", "notification_delivered")
 RECOVERY = "recovery"
 
 
@@ -64,13 +64,13 @@ def apply_overrides(document: dict[str, Any], overrides: dict[str, Any]) -> dict
     used: set[str] = set()
     for activity in result.get("method") or []:
         provider = activity.get("provider") or {}
-        arguments = provider.get("arguments") or {}
+        arguments = provider.setdefault("arguments", {}) if provider else {}
         func = provider.get("func")
         firing = arguments.get("status", "firing") == "firing"
-        if func in ALERT_PROBES and firing and arguments.get("alert") in deadlines:
+        if func in ALERT_DEADLINE_FUNCS and firing and arguments.get("alert") in deadlines:
             arguments["within_s"] = deadlines[arguments["alert"]]
             used.add(arguments["alert"])
-        elif func == "slo_restored" and RECOVERY in deadlines:
+        elif (provider.get("module"), func) in RESTORATION_PROBES and RECOVERY in deadlines:
             arguments["within_s"] = deadlines[RECOVERY]
             used.add(RECOVERY)
     unused = sorted(set(deadlines) - used)

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from gameday.engine.ledger import FaultLedger, Revert
+from gameday.record.ledger import FaultLedger, Revert
 
 CALLS: list[str] = []
 

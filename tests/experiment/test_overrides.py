@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gameday.engine.overrides import apply_overrides, check_overrides
 from gameday.errors import InvalidInputError
+from gameday.experiment.overrides import apply_overrides, check_overrides
 
 REPO = Path(__file__).resolve().parents[2]
 

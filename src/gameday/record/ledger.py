@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -19,7 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypedDict
 
-logger = logging.getLogger("gameday.engine.ledger")
+from gameday.record.files import write_json
+
+logger = logging.getLogger("gameday.record.ledger")
 _lock = threading.Lock()
 
 
@@ -50,10 +51,7 @@ class FaultLedger:
         return entries
 
     def _write(self, entries: list[LedgerEntry]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(entries, indent=2))
-        temporary.replace(self.path)
+        write_json(self.path, entries)
 
     def add(self, fault: str, revert: Revert) -> str:
         entry = LedgerEntry(

@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gameday.engine.experiment import for_manual_remediation, load_experiment
 from gameday.errors import InvalidInputError
+from gameday.experiment import Experiment, check_experiment, read_experiment
+from gameday.experiment.manual import for_manual_remediation
 
 REPO = Path(__file__).resolve().parents[2]
 EXPERIMENTS = REPO / "experiments"
@@ -26,6 +27,11 @@ EXPERIMENTS = REPO / "experiments"
 def test_the_shipped_experiments_are_valid(name: str) -> None:
     experiment = load_experiment(EXPERIMENTS / f"{name}.yaml")
     assert experiment.title
+
+
+def load_experiment(path: Path) -> Experiment:
+    """Read and checked as a run does."""
+    return check_experiment(read_experiment(path))
 
 
 def _write(tmp_path: Path, document: object) -> Path:

@@ -1,0 +1,47 @@
+"""One run's load: the Locust process, the scrape target that announces its metrics to
+Prometheus, and when it started. Held by the run context; stopped once, on every ending."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gameday.load import targets
+from gameday.load.locust_process import LocustProcess
+from gameday.model import LoadSummary
+
+
+@dataclass(kw_only=True)
+class LoadSession:
+    """:param process: the Locust run (not started yet)
+    :param targets_file: the file-discovery file Prometheus reads its scrape target from
+        (None: no client-side metrics)
+    :param labels: labels of that scrape target
+    """
+
+    process: LocustProcess
+    targets_file: Path | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    started_at: datetime | None = field(default=None, init=False)
+    stopped: bool = field(default=False, init=False)
+
+    def start(self) -> None:
+        """Start Locust; raises EnvironmentProblem when it does not come up."""
+        self.process.start()
+        self.started_at = datetime.now(UTC)
+        if self.targets_file is not None:
+            targets.announce(self.targets_file, self.process.metrics_port, **self.labels)
+
+    @property
+    def running(self) -> bool:
+        return not self.stopped and self.process.running
+
+    def stop(self) -> LoadSummary | None:
+        """Withdraw the scrape target and stop Locust; its final figures (idempotent)."""
+        if self.stopped:
+            return None
+        self.stopped = True
+        if self.targets_file is not None:
+            targets.withdraw(self.targets_file)
+        return self.process.stop()
