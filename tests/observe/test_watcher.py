@@ -1,50 +1,23 @@
-"""The alert watcher against a hand-written Prometheus and sink (the real HTTP API shapes)."""
+"""The alert watcher against the hand-written Prometheus and sink (real HTTP, the real
+API shapes)."""
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
+from tests.monitoring_fakes import Monitoring, serving
 
 from gameday.observe.watcher import AlertWatcher
 from gameday.record.timeline import Timeline
 
 
-class FakeMonitoring(BaseHTTPRequestHandler):
-    """Serves /api/v1/alerts and /notifications from the class attributes."""
-
-    alerts: ClassVar[list[dict[str, Any]]] = []
-    notifications: ClassVar[list[dict[str, Any]]] = []
-
-    def do_GET(self) -> None:
-        if self.path.startswith("/api/v1/alerts"):
-            body: Any = {"status": "success", "data": {"alerts": type(self).alerts}}
-        else:
-            body = type(self).notifications
-        payload = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
-def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FakeMonitoring)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+def server() -> Iterator[Monitoring]:
+    with serving() as monitoring:
+        yield monitoring
 
 
 def alert(state: str, camera: str) -> dict[str, Any]:
@@ -52,14 +25,16 @@ def alert(state: str, camera: str) -> dict[str, Any]:
     return {"labels": labels, "state": state, "activeAt": "2026-01-01T00:00:00Z", "value": "0"}
 
 
-def test_each_alert_instance_is_followed_and_named_by_what_tells_it_apart(server: str) -> None:
+def test_each_alert_instance_is_followed_and_named_by_what_tells_it_apart(
+    server: Monitoring,
+) -> None:
     timeline = Timeline()
-    watcher = AlertWatcher(timeline=timeline, prometheus_url=server, sink_url=server)
-    FakeMonitoring.alerts = [alert("pending", "camera-0"), alert("pending", "camera-1")]
+    watcher = AlertWatcher(timeline=timeline, prometheus_url=server.url, sink_url=server.url)
+    server.alerts = [alert("pending", "camera-0"), alert("pending", "camera-1")]
     watcher.poll()
-    FakeMonitoring.alerts = [alert("firing", "camera-0"), alert("pending", "camera-1")]
+    server.alerts = [alert("firing", "camera-0"), alert("pending", "camera-1")]
     watcher.poll()
-    FakeMonitoring.alerts = [alert("pending", "camera-1")]
+    server.alerts = [alert("pending", "camera-1")]
     watcher.poll()
     assert [(e["kind"], e["detail"]) for e in timeline.events] == [
         ("alert_pending", "CameraOffline {camera=camera-0}"),
@@ -69,10 +44,9 @@ def test_each_alert_instance_is_followed_and_named_by_what_tells_it_apart(server
     ]
 
 
-def test_deliveries_since_the_start_are_recorded_once(server: str) -> None:
+def test_deliveries_since_the_start_are_recorded_once(server: Monitoring) -> None:
     timeline = Timeline()
-    FakeMonitoring.alerts = []
-    FakeMonitoring.notifications = [
+    server.notifications = [
         {
             "received_at": "2000-01-01T00:00:00+00:00",
             "receiver": "oncall-pager",
@@ -81,10 +55,10 @@ def test_deliveries_since_the_start_are_recorded_once(server: str) -> None:
             "fingerprint": "a",
         }
     ]
-    watcher = AlertWatcher(timeline=timeline, prometheus_url=server, sink_url=server)
-    fresh = {**FakeMonitoring.notifications[0], "alertname": "RedisDown", "fingerprint": "b"}
+    watcher = AlertWatcher(timeline=timeline, prometheus_url=server.url, sink_url=server.url)
+    fresh = {**server.notifications[0], "alertname": "RedisDown", "fingerprint": "b"}
     fresh["received_at"] = datetime.now(UTC).isoformat()
-    FakeMonitoring.notifications = [*FakeMonitoring.notifications, fresh]
+    server.notifications = [*server.notifications, fresh]
     watcher.poll()
     watcher.poll()
     assert [e["detail"] for e in timeline.events] == ["RedisDown (firing) -> oncall-pager"]

@@ -47,6 +47,7 @@ def _fail_redis_alert(document: dict[str, Any]) -> None:
         message="RedisDown fired 6.1s after the fault (budget 2s)",
     )
     document["measurements"]["mttd_s"]["RedisDown"] = 6.1
+    document["measurements"]["budgets_s"]["mttd_s"]["RedisDown"] = 2
     document["status"] = "failed"
 
 
@@ -72,7 +73,12 @@ def _error_after_fault(document: dict[str, Any]) -> None:
         },
     ]
     document["expectations"] = []
-    document["measurements"] = {"mttd_s": {}, "time_to_notify_s": {}, "mttr_s": None}
+    document["measurements"] = {
+        "mttd_s": {},
+        "time_to_notify_s": {},
+        "mttr_s": None,
+        "budgets_s": {"mttd_s": {}, "time_to_notify_s": {}, "mttr_s": None},
+    }
     document["status"] = "error"
     document["chaostoolkit_status"] = "failed"
 
@@ -128,8 +134,8 @@ def make_plan(target: Path) -> Path:
     plan = {
         "schema": "gameday.plan/1",
         "plan": {"name": "Lab game day", "path": "experiments/lab-gameday.yaml", "runbook": None},
-        "started_at": "2026-11-23T16:45:50.000000+00:00",
-        "ended_at": "2026-11-23T16:49:10.000000+00:00",
+        "started_at": "2026-12-01T23:09:20.000000+00:00",
+        "ended_at": "2026-12-01T23:12:40.000000+00:00",
         "status": "failed",
         "experiments": experiments,
     }

@@ -30,7 +30,7 @@ def test_nice_ticks_cover_the_range() -> None:
 
 def test_fault_window_runs_from_fault_to_its_revert(passed_dir: Path) -> None:
     (window,) = fault_windows(read_result(passed_dir))
-    assert (window.start_s, window.end_s) == (9.553, 16.836)
+    assert (window.start_s, window.end_s) == (10.292, 18.563)
     assert window.detail == "stopped redis" and not window.open_ended
 
 
@@ -42,7 +42,7 @@ def test_fault_window_without_revert_runs_to_the_end(passed_dir: Path) -> None:
         if e["kind"] not in ("fault_reverted", "remediation_completed")
     ]
     (window,) = fault_windows(result)
-    assert window.end_s == 23.622 and window.open_ended
+    assert window.end_s == 25.371 and window.open_ended
 
 
 def _chart(passed_dir: Path, **kwargs: float) -> ET.Element:
@@ -83,7 +83,7 @@ def test_chart_marks_the_events(passed_dir: Path) -> None:
     ):
         assert kind in kinds
     windows = [g for g in svg.iter(f"{SVG}g") if g.get("class") == "fault-window"]
-    assert [(w.get("data-start-s"), w.get("data-end-s")) for w in windows] == [("9.553", "16.836")]
+    assert [(w.get("data-start-s"), w.get("data-end-s")) for w in windows] == [("10.292", "18.563")]
     assert "fault: stopped redis" in "".join(windows[0].itertext())
 
 

@@ -16,7 +16,7 @@ def test_single_run(passed_dir: Path) -> None:
     assert report.title == "Redis down pages on-call and the restart restores the SLOs"
     assert [e.prefix for e in report.experiments] == [""]
     assert report.expectation_counts() == (8, 8)
-    assert report.duration_s == pytest.approx(23.623, abs=0.01)
+    assert report.duration_s == pytest.approx(25.372, abs=0.01)
     assert report.experiments[0].problem() is None
 
 

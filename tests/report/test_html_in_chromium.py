@@ -114,7 +114,7 @@ def test_dom_has_charts_markers_and_verdict(plan_dir: Path, tmp_path: Path) -> N
         "server_requests_per_s",
     ):
         assert f'data-series="{series}"' in dom
-    assert 'class="fault-window" data-start-s="9.553" data-end-s="16.836"' in dom
+    assert 'class="fault-window" data-start-s="10.292" data-end-s="18.563"' in dom
     for kind in ("alert_pending", "alert_firing", "alert_resolved", "notified", "slo_restored"):
         assert f'data-kind="{kind}"' in dom
     assert 'data-kind="remediation_started"' in dom

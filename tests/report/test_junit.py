@@ -50,7 +50,7 @@ def test_passed_run(passed_dir: Path) -> None:
     assert len(cases) == 8
     assert {case.get("classname") for case in cases} == {TITLE}
     fires = next(c for c in cases if c.get("name") == "RedisDown fires within 15s")
-    assert fires.get("time") == "5.688"
+    assert fires.get("time") == "5.504"
     steady = cases[0]
     assert steady.get("time") == "0.000"
     assert root.get("failures") == "0" and root.get("errors") == "0"

@@ -17,7 +17,7 @@ def test_passed_summary(passed_dir: Path) -> None:
     assert "**8/8** expectations met" in text
     assert (
         "| ✅ passed | Redis down pages on-call and the restart restores the SLOs | 8/8 | "
-        "RedisDown 5.7s, HighErrorRate 6.1s | 13.9s |" in lines
+        "RedisDown 5.5s, HighErrorRate 6.9s | 14.9s |" in lines
     )
     assert "What failed" not in text
     assert "Simulated" not in text

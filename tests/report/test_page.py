@@ -39,7 +39,7 @@ def test_passed_page(passed_dir: Path) -> None:
     for heading in ("Detection and recovery", "Load", "Expectations", "Timeline events"):
         assert f"<h3>{heading}</h3>" in html
     assert "MTTD · RedisDown" in html and "MTTR" in html
-    assert "2,271" in html and "497 (21.9%)" in html
+    assert "2,409" in html and "570 (23.7%)" in html
     assert "slo restored" in html  # the timeline table
     assert "simulated" not in html.lower()
     hrefs = [a.get("href") for tag, a in _tags(html) if tag == "a"]

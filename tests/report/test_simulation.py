@@ -22,4 +22,4 @@ def test_any_mention_of_simulated_counts(passed_dir: Path) -> None:
     result["timeline"][1]["data"]["labels"] = {"backend": "simulated"}
     part = simulated_part(result)
     assert part is not None and part.headline == "simulated part"
-    assert part.evidence == ["+0.4s load_started: 10 users on http://127.0.0.1:17800 (lab_api.py)"]
+    assert part.evidence == ["+0.6s load_started: 10 users on http://127.0.0.1:37800 (lab_api.py)"]
