@@ -65,7 +65,7 @@ def test_show_seeds(seed: str, alerts: int) -> None:
     assert len(data["alerts"]) == alerts
 
 
-@pytest.mark.parametrize("content", ["", "# only a title\n", "\x00\x01binary"])
+@pytest.mark.parametrize("content", ["", "  \n", "\x00\x01binary"])
 def test_malformed_runbook_exits_2(tmp_path: Path, content: str) -> None:
     path = tmp_path / "bad.md"
     path.write_text(content)
@@ -74,6 +74,15 @@ def test_malformed_runbook_exits_2(tmp_path: Path, content: str) -> None:
     assert isinstance(result.exception, GamedayError)
     assert str(path) in result.exception.format()
     assert "hint:" in result.exception.format()
+
+
+def test_page_without_alerts_is_reported_with_what_was_looked_for(tmp_path: Path) -> None:
+    path = tmp_path / "title.md"
+    path.write_text("# only a title\n")
+    result = _invoke("show", str(path))
+    assert _exit_code(result) == 0
+    assert "Alerts (0)" in result.output
+    assert "found no alerts; looked for an Alert column" in result.output
 
 
 def test_missing_runbook_exits_2(tmp_path: Path) -> None:
