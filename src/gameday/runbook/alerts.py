@@ -36,6 +36,7 @@ from gameday.runbook.document import (
     Section,
     Table,
     Text,
+    slugify,
 )
 from gameday.runbook.embedded_rules import rules_in_fence
 from gameday.runbook.fields import Field, fields_in, table_fields
@@ -310,6 +311,51 @@ def block_fields(block: Paragraph | ListBlock | Table) -> Iterator[list[Field]]:
                     found.extend(fields_in(sub_item.text, sub_item.line))
             if found:
                 yield found
+
+
+def _label_starts(section: Section) -> list[tuple[str, int]]:
+    """(alert name, block index) of each "**Alert:** X" label among the section's blocks."""
+    starts: list[tuple[str, int]] = []
+    for index, block in enumerate(section.blocks):
+        if isinstance(block, Fence):
+            continue
+        for group in block_fields(block):
+            for item in group:
+                if item.key == "alert" and (item.bold or isinstance(block, Table)):
+                    name = _name_from_field(item)
+                    if name is not None and all(index != start for _, start in starts):
+                        starts.append((name, index))
+    return starts
+
+
+def _split_alert_blocks(document: Document) -> None:
+    """A section holding several "**Alert:** X" blocks becomes one subsection per alert,
+    so that each alert's fields and steps stay its own."""
+    for section in list(document.sections):
+        starts = _label_starts(section)
+        if len(starts) < 2:
+            continue
+        blocks = section.blocks
+        section.blocks = blocks[: starts[0][1]]
+        parts: list[Section] = []
+        for number, (name, start) in enumerate(starts):
+            end = starts[number + 1][1] if number + 1 < len(starts) else len(blocks)
+            part = Section(
+                title=name,
+                level=section.level + 1,
+                line=_block_line(blocks[start]),
+                anchor=slugify(name),
+                parent=section,
+                blocks=blocks[start:end],
+            )
+            parts.append(part)
+        section.children[:0] = parts
+        position = document.sections.index(section) + 1
+        document.sections[position:position] = parts
+
+
+def _block_line(block: Paragraph | Fence | ListBlock | Table) -> int:
+    return block.line
 
 
 def _field_alerts(collector: AlertCollector, section: Section) -> list[str]:
@@ -591,6 +637,7 @@ def extract_alerts(
 ) -> AlertCollector:
     """Alerts in document order, with their homes; embedded rules are appended to `rules`."""
     collector = AlertCollector(page)
+    _split_alert_blocks(document)
     for section in document.sections:
         for block in section.blocks:
             if isinstance(block, Table):

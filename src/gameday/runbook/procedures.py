@@ -69,6 +69,17 @@ _NOT_STEPS = re.compile(
 )
 
 
+_PROCEDURES_PARENT = re.compile(
+    r"^(procedures|playbooks?|runbooks?|remediation|mitigation|response procedures)$",
+    re.IGNORECASE,
+)
+
+
+def _definitions(block: ListBlock) -> bool:
+    """A bullet list of "**Label:** value" items describes; it does not say what to do."""
+    return all((parts := item.text.label()) is not None and bool(parts[1]) for item in block.items)
+
+
 def _steps(section: Section, label_section: str = "") -> tuple[list[Step], list[Command]]:
     """The steps and commands of a section's own blocks.
 
@@ -79,7 +90,10 @@ def _steps(section: Section, label_section: str = "") -> tuple[list[Step], list[
     steps: list[Step] = []
     commands: list[Command] = []
     label: tuple[str, int] | None = None
-    doing = procedure_rank(section.bare_title) > 0 and not _NOT_STEPS.search(section.bare_title)
+    doing = not _NOT_STEPS.search(section.bare_title) and (
+        procedure_rank(section.bare_title) > 0
+        or any(_PROCEDURES_PARENT.search(node.bare_title) for node in section.ancestors())
+    )
     for block in section.blocks:
         if isinstance(block, Paragraph):
             pure = _pure_label(block.text)
@@ -99,7 +113,7 @@ def _steps(section: Section, label_section: str = "") -> tuple[list[Step], list[
                     and not _NOT_STEPS.search(label[0])
                 )
             )
-            if listed and not _is_index(block):
+            if listed and not _is_index(block) and not (not block.ordered and _definitions(block)):
                 for item in block.items:
                     item_commands = [
                         *inline_commands(item.text, item.line),
