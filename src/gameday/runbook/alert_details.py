@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from urllib.parse import unquote
 
 from gameday.runbook.alerts import apply_fields, block_fields
 from gameday.runbook.collector import AlertCollector
@@ -108,6 +109,7 @@ def _complete(collector: AlertCollector, alert: Alert, home: Section, homes: set
 
 def resolve_procedure(ref: str, procedures: list[Procedure]) -> Procedure | None:
     """The procedure a reference names: "#anchor", "page.md#anchor", a title, part of a title."""
+    ref = unquote(ref)
     wanted = ref.split("#", 1)[1] if "#" in ref else ref
     lowered = wanted.strip().lower()
     if not lowered:

@@ -75,7 +75,9 @@ _PAGE_PREFIX = re.compile(
 )
 _PAREN_RESPONSE = re.compile(r"\(([^)]*(?:respon|ack|реакц|reaktion)[^)]*)\)", re.IGNORECASE)
 _BRACKETED_SEVERITY = re.compile(
-    r"[\[(]\s*(?:severity|sev|priority)?\s*[:=]?\s*([\w-]+)\s*[\])]", re.IGNORECASE
+    r"[\[(]\s*(?:severity|sev|priority)?\s*[:=]?\s*([\w-]+)\s*[\])]"
+    r"|\b(?:severity|priority|sev)\s*[:=]\s*([\w-]+)",
+    re.IGNORECASE,
 )
 _NOT_ALERT_LABELS = frozenset(
     {"note", "notes", "tip", "important", "example", "caution", "danger", "hint", "see also"}
@@ -249,12 +251,19 @@ def apply_fields(
 ) -> None:
     """Set an alert's fields from definition labels (Severity, Threshold, For, …)."""
     values: dict[str, object] = {}
+    inferred: list[str] = []
+    if not any(item.key == "severity" and item.text for item in fields):
+        context, response = _severity_context(section)
+        if context:
+            values["severity"], inferred = context, ["severity"]
+            if response:
+                values["response_time"] = response
     for item in fields:
         key, value = item.key, item.text
         if not value:
             continue
         if key == "severity":
-            values.setdefault("severity", value)
+            values["severity"] = value
         elif key == "meaning":
             values.setdefault("meaning", value)
         elif key == "impact" and "meaning" not in values:
@@ -283,7 +292,7 @@ def apply_fields(
     if isinstance(threshold, str) and not re.search(r"\d", threshold):
         values.pop("threshold")
         values.setdefault("meaning", threshold)
-    collector.add(name, source, fields[0].line, where=section, **values)
+    collector.add(name, source, fields[0].line, where=section, inferred=inferred, **values)
 
 
 def _name_from_field(item: Field) -> str | None:
@@ -425,14 +434,14 @@ def _heading_name(section: Section) -> tuple[str, str] | None:
             return code, title.replace(code, "")
     name = clean_name(title)
     if is_identifier(name):
-        return name, ""
+        return name, title.replace(name, "", 1).strip(" ()[]-–—|:`")
     # "RedisDown (critical)", "[P1] Disk full", "DiskFull — SEV2"
     match = re.match(r"^\[([^\]]+)\]\s*(.+)$|^(.+?)\s*(?:\(([^)]*)\)|[-–—|]\s*(\S.*))$", title)
     if match:
         head = match.group(2) or match.group(3) or ""
         rest = match.group(1) or match.group(4) or match.group(5) or ""
         if normalise_severity(rest) and plausible_name(clean_name(head)):
-            return clean_name(head), rest
+            return clean_name(head), rest.strip(" ()[]-–—|:")
     return name, ""
 
 
@@ -560,9 +569,11 @@ def _list_alerts(collector: AlertCollector, section: Section, block: ListBlock) 
             for found in fields_in(sub_item.text, sub_item.line)
         ]
         severity = None
-        bracket = _BRACKETED_SEVERITY.search(meaning)
-        if bracket and normalise_severity(bracket.group(1)):
-            severity = bracket.group(1)
+        for bracket in _BRACKETED_SEVERITY.finditer(meaning):
+            stated = bracket.group(1) or bracket.group(2)
+            if normalise_severity(stated):
+                severity = stated
+                break
         inferred = []
         if severity is None and severity_text:
             severity, inferred = severity_text, ["severity"]

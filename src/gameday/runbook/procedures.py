@@ -80,7 +80,9 @@ def _definitions(block: ListBlock) -> bool:
     return all((parts := item.text.label()) is not None and bool(parts[1]) for item in block.items)
 
 
-def _steps(section: Section, label_section: str = "") -> tuple[list[Step], list[Command]]:
+def _steps(
+    section: Section, label_section: str = "", *, home: bool = False
+) -> tuple[list[Step], list[Command]]:
     """The steps and commands of a section's own blocks.
 
     Ordered lists are steps; so are unordered lists in a section whose title says
@@ -91,7 +93,8 @@ def _steps(section: Section, label_section: str = "") -> tuple[list[Step], list[
     commands: list[Command] = []
     label: tuple[str, int] | None = None
     doing = not _NOT_STEPS.search(section.bare_title) and (
-        procedure_rank(section.bare_title) > 0
+        home
+        or procedure_rank(section.bare_title) > 0
         or any(_PROCEDURES_PARENT.search(node.bare_title) for node in section.ancestors())
     )
     for block in section.blocks:
@@ -191,7 +194,7 @@ def extract_procedures(
             continue
         if id(section) in covered or _NOT_PROCEDURE.search(section.bare_title):
             continue
-        steps, commands = _steps(section)
+        steps, commands = _steps(section, home=id(section) in homes)
         if id(section) in homes:
             for child in section.descendants():
                 if id(child) in homes or any(
