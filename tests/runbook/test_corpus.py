@@ -81,8 +81,7 @@ def _read(case: Case, tmp: Path) -> Runbook:
 def test_the_corpus_is_broad_enough() -> None:
     stored = [case for case in CASES if case.encode is None]
     formats = {
-        json.loads((CORPUS / f"{case.name}.expected.json").read_text())["format"]
-        for case in stored
+        json.loads((CORPUS / f"{case.name}.expected.json").read_text())["format"] for case in stored
     }
     assert len(stored) >= 20
     assert len(formats) >= 6

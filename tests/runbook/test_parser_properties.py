@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from pathlib import Path
 from tempfile import TemporaryDirectory
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gameday.errors import InvalidInputError
 from gameday.runbook import Rule, Runbook, parse_runbook, parse_runbook_text

@@ -19,8 +19,8 @@ __all__ = ["command"]
     "--runbook",
     "runbook_path",
     type=click.Path(path_type=Path),
-    help="A runbook (Markdown file or folder of pages) whose MTTD/MTTR and error-rate targets the report shows. "
-    "Default: the runbook a plan names, when that file exists.",
+    help="A runbook (Markdown file or folder of pages) whose MTTD/MTTR and error-rate "
+    "targets the report shows. Default: the runbook a plan names, when that file exists.",
 )
 def command(directory: Path, runbook_path: Path | None) -> None:
     """Write index.html (self-contained, with charts), summary.md (for a pull-request

@@ -292,7 +292,12 @@ def apply_fields(
     if isinstance(threshold, str) and not re.search(r"\d", threshold):
         values.pop("threshold")
         values.setdefault("meaning", threshold)
-    collector.add(name, source, fields[0].line, where=section, inferred=inferred, **values)
+    alert = collector.add(name, source, fields[0].line, where=section)
+    if alert is None:
+        return
+    for field_name, field_value in values.items():
+        if field_value not in (None, "", []):
+            collector.set(alert, field_name, field_value, inferred=field_name in inferred)
 
 
 def _name_from_field(item: Field) -> str | None:
@@ -682,9 +687,12 @@ def extract_alerts(
         _heading_alert(collector, section, grouped, page_title=False)
     defined = len(collector.alerts())
     homed = {id(home) for home in collector.homes.values()}
-    if title_section is not None and not homed & {id(title_section), id(document.root)}:
-        if not _heading_alert(collector, title_section, grouped, page_title=True):
-            _page_alert(collector, document, defined)
+    if (
+        title_section is not None
+        and not homed & {id(title_section), id(document.root)}
+        and not _heading_alert(collector, title_section, grouped, page_title=True)
+    ):
+        _page_alert(collector, document, defined)
     for section in document.sections:
         for block in section.blocks:
             if isinstance(block, Fence):

@@ -24,8 +24,7 @@ COMMAND_LANGUAGES = SHELL_LANGUAGES | QUERY_LANGUAGES
 
 _STEP_COMMENT = re.compile(r"^#+\s*(step\s*\d+\s*[:.)-]\s*.+)$", re.IGNORECASE)
 _HEREDOC = re.compile(r"<<-?\s*['\"]?(\w+)['\"]?")
-_TOOLS = frozenset(
-    """
+_TOOL_NAMES = """
     kubectl helm systemctl service docker docker-compose podman crictl ctr curl wget redis-cli
     psql mysql mongo mongosh etcdctl journalctl aws gcloud az terraform ssh scp rsync git cat
     tail head less grep egrep ls df du top htop ps kill pkill nodetool vault consul nomad
@@ -38,8 +37,8 @@ _TOOLS = frozenset(
     openstack virsh zfs zpool mount umount lsblk fdisk xfs_repair fsck logrotate crontab
     timedatectl chronyc ntpq hostnamectl sysctl ulimit watch kill -9 kubectx kubens k9s
     gh glab curlie http httpie grpcurl cqlsh clickhouse-client sqlite3 redis-server minio
-    """.split()
-)
+"""
+_TOOLS = frozenset(_TOOL_NAMES.split())
 _FIRST = re.compile(r"^(?:\$\s*)?(?:sudo\s+(?:-\S+\s+)*)?([\w./-]+)")
 
 

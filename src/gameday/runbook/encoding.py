@@ -46,7 +46,7 @@ _GARBLED = re.compile(
 
 @dataclass(frozen=True)
 class Decoded:
-    """Text read from bytes, with what was done to it (`notes`) and what looks wrong (`warnings`)."""
+    """Text read from bytes: what was done to it (`notes`), what looks wrong (`warnings`)."""
 
     text: str
     notes: tuple[str, ...] = ()
@@ -268,7 +268,8 @@ def _looks_western(text: str) -> bool:
 
 
 def _legacy(data: bytes) -> tuple[str, str | None]:
-    """Bytes that are not UTF-8: cp1252 when that reads as Western text, else a guessed code page."""
+    """Bytes that are not UTF-8: cp1252 when that reads as Western text, else a guessed
+    code page."""
     try:
         western = data.decode("cp1252")
     except UnicodeDecodeError:

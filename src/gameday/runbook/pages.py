@@ -134,14 +134,13 @@ def read_runbook(path: Path, *, rules: Sequence[Rule] = ()) -> Runbook:
         label = _label(file, root) if (path.is_dir() or pages) else None
         page = _page(file, rules, label)
         pages.append(page)
-        if not path.is_dir():
+        if not path.is_dir() and len(pages) == 1:
             # an index page: follow its links to pages on disk (one level)
-            if len(pages) == 1:
-                queue.extend(
-                    target
-                    for href in page.links
-                    if (target := _local_target(file, href)) is not None and target not in seen
-                )
+            queue.extend(
+                target
+                for href in page.links
+                if (target := _local_target(file, href)) is not None and target not in seen
+            )
     if len(pages) == 1:
         runbook = pages[0].runbook
         report_missing(runbook)
@@ -205,7 +204,7 @@ def _merge(pages: list[_Page], source: str, root: Path) -> Runbook:
         for alert in page.runbook.alerts:
             if alert.procedure and (number, alert.procedure) in renamed:
                 alert.procedure = renamed[(number, alert.procedure)]
-    for number, page in enumerate(pages):
+    for page in pages:
         for alert in page.runbook.alerts:
             target = _linked_page(page, alert, by_path)
             if target is not None and target is not page:
