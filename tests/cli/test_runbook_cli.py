@@ -98,3 +98,14 @@ def test_through_main_when_available(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["runbook", "show", str(path)])
     assert caught.value.code == 2
+
+
+def test_show_folder_prints_steps_and_marks_inferred() -> None:
+    folder = Path(__file__).resolve().parents[1] / "runbook" / "corpus" / "payments-alerts"
+    result = _invoke("show", str(folder))
+    assert _exit_code(result) == 0, result.output
+    out = result.output
+    assert "Alerts (3)" in out
+    assert "~PaymentsProviderErrors" in out  # the procedure is tied by section, not stated
+    assert "[Mitigation]" in out
+    assert "$ payctl failover --to acquirer-b" in out

@@ -113,7 +113,8 @@ def _whole(text: str) -> tuple[str, str] | None:
             repaired = data.decode("utf-8")
         except UnicodeDecodeError:
             continue
-        if repaired != text:
+        # one two-byte sequence alone could be chance; two or more are not
+        if len(text) - len(repaired) >= 2:
             return repaired, name
     return None
 
