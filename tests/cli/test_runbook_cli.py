@@ -65,7 +65,7 @@ def test_show_seeds(seed: str, alerts: int) -> None:
     assert len(data["alerts"]) == alerts
 
 
-@pytest.mark.parametrize("content", ["", "# only a title\n", "\x00\x01binary"])
+@pytest.mark.parametrize("content", ["", "  \n", "\x00\x01binary"])
 def test_malformed_runbook_exits_2(tmp_path: Path, content: str) -> None:
     path = tmp_path / "bad.md"
     path.write_text(content)
@@ -74,6 +74,15 @@ def test_malformed_runbook_exits_2(tmp_path: Path, content: str) -> None:
     assert isinstance(result.exception, GamedayError)
     assert str(path) in result.exception.format()
     assert "hint:" in result.exception.format()
+
+
+def test_page_without_alerts_is_reported_with_what_was_looked_for(tmp_path: Path) -> None:
+    path = tmp_path / "title.md"
+    path.write_text("# only a title\n")
+    result = _invoke("show", str(path))
+    assert _exit_code(result) == 0
+    assert "Alerts (0)" in result.output
+    assert "found no alerts; looked for an Alert column" in result.output
 
 
 def test_missing_runbook_exits_2(tmp_path: Path) -> None:
@@ -89,3 +98,14 @@ def test_through_main_when_available(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["runbook", "show", str(path)])
     assert caught.value.code == 2
+
+
+def test_show_folder_prints_steps_and_marks_inferred() -> None:
+    folder = Path(__file__).resolve().parents[1] / "runbook" / "corpus" / "payments-alerts"
+    result = _invoke("show", str(folder))
+    assert _exit_code(result) == 0, result.output
+    out = result.output
+    assert "Alerts (3)" in out
+    assert "~PaymentsProviderErrors" in out  # the procedure is tied by section, not stated
+    assert "[Mitigation]" in out
+    assert "$ payctl failover --to acquirer-b" in out

@@ -22,8 +22,8 @@ __all__ = ["command"]
     "--runbook",
     "runbook_path",
     required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="The runbook (Markdown) whose alerts to check.",
+    type=click.Path(path_type=Path),
+    help="The runbook whose alerts to check: a Markdown file or a folder of pages.",
 )
 @click.option(
     "--rules",
@@ -70,8 +70,9 @@ def command(
     Exit codes: 0 (gaps are reported but do not fail), 1 with --strict when any
     gap exists, 2 on invalid input.
     """
-    runbook = parse_runbook(runbook_path)
     rules: list[Rule] = [rule for path in rule_paths for rule in load_rule_file(path)]
+    # every rule's alert is looked for in the runbook: one it explains is no gap
+    runbook = parse_runbook(runbook_path, rules=rules)
     experiments: list[Experiment] = find_experiments(experiments_dir) if experiments_dir else []
     results: list[RunResult] = []
     warnings: list[str] = []

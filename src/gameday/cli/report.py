@@ -18,9 +18,9 @@ __all__ = ["command"]
 @click.option(
     "--runbook",
     "runbook_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="A runbook (Markdown) whose MTTD/MTTR and error-rate targets the report shows. "
-    "Default: the runbook a plan names, when that file exists.",
+    type=click.Path(path_type=Path),
+    help="A runbook (Markdown file or folder of pages) whose MTTD/MTTR and error-rate "
+    "targets the report shows. Default: the runbook a plan names, when that file exists.",
 )
 def command(directory: Path, runbook_path: Path | None) -> None:
     """Write index.html (self-contained, with charts), summary.md (for a pull-request
@@ -38,7 +38,7 @@ def command(directory: Path, runbook_path: Path | None) -> None:
             named = Path(recorded) if recorded else None
         if named is not None and not named.is_absolute():
             named = directory / named if (directory / named).is_file() else named
-        runbook_path = named if named is not None and named.is_file() else None
+        runbook_path = named if named is not None and named.exists() else None
     runbook = parse_runbook(runbook_path) if runbook_path is not None else None
     for path in render_report(directory, runbook=runbook):
         click.echo(str(path))

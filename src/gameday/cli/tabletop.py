@@ -23,7 +23,7 @@ __all__ = ["command"]
 @click.option(
     "--runbook",
     "runbook_path",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(path_type=Path),
     help="The runbook to explain alerts and responses. Default: the plan's 'runbook:'.",
 )
 @click.option(
@@ -70,8 +70,8 @@ def command(
             source=str(scenario),
             hint="pass --runbook FILE, or name one in the plan with 'runbook: path'",
         )
-    runbook = parse_runbook(runbook_file)
     rules: list[Rule] = [rule for path in rule_paths for rule in load_rule_file(path)]
+    runbook = parse_runbook(runbook_file, rules=rules)
     results: list[RunResult] = []
     if results_dir is not None:
         results, warnings = load_results(results_dir)

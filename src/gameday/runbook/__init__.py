@@ -1,7 +1,9 @@
-"""Runbooks as input: Markdown runbooks and Prometheus rule files → a typed model.
+"""Runbooks as input: Markdown runbooks (a file or a folder of pages) and Prometheus rule
+files → a typed model.
 
 from gameday.runbook import parse_runbook, load_rule_file
-runbook = parse_runbook("runbook.md")
+rules = load_rule_file("rules.yml")
+runbook = parse_runbook("runbooks/", rules=rules)
 runbook.alerts, runbook.slos, runbook.procedures, runbook.rules
 """
 
@@ -24,6 +26,7 @@ from gameday.runbook.model import (
 )
 from gameday.runbook.parser import parse_runbook, parse_runbook_text
 from gameday.runbook.rules import load_rule_file
+from gameday.runbook.severity import normalise_severity
 
 __all__ = [
     "RUNBOOK_SCHEMA",
@@ -42,6 +45,7 @@ __all__ = [
     "Step",
     "load_rule_file",
     "normalise_name",
+    "normalise_severity",
     "parse_runbook",
     "parse_runbook_text",
 ]

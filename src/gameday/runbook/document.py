@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -57,7 +58,22 @@ class Text:
 
     @property
     def plain(self) -> str:
-        return "".join(span.text for span in self.spans).strip()
+        return "".join(span.text for span in self.spans).replace("\n", " ").strip()
+
+    def lines(self) -> list[Text]:
+        """The text split at its line breaks (a paragraph of "**Label:** value" lines)."""
+        out: list[list[Span]] = [[]]
+        for span in self.spans:
+            parts = span.text.split("\n")
+            for index, part in enumerate(parts):
+                if index:
+                    out.append([])
+                if part:
+                    out[-1].append(Span(part, span.strong, span.code, span.href))
+        return [Text(tuple(spans)) for spans in out if any(s.text.strip() for s in spans)]
+
+    def hrefs(self) -> list[str]:
+        return [span.href for span in self.spans if span.href]
 
     def label(self) -> tuple[str, str, str | None] | None:
         """Split "**Label**: rest", "`Label` - rest", "[Label](href) rest" into (label, rest, href).
@@ -80,7 +96,8 @@ class Text:
             href = href or spans[index].href
             index += 1
         label = "".join(label_parts).strip()
-        rest = "".join(span.text for span in spans[index:])
+        rest = "".join(span.text for span in spans[index:]).replace("\n", " ")
+        label = label.replace("\n", " ")
         if label.endswith(":"):
             label = label[:-1].strip()
         rest = _SEPARATOR.sub("", rest, count=1).strip()
@@ -169,6 +186,7 @@ class Section:
     line: int
     anchor: str = ""
     parent: Section | None = None
+    heading: Text = field(default_factory=lambda: Text(()))
     blocks: list[Block] = field(default_factory=list)
     children: list[Section] = field(default_factory=list)
 
@@ -194,6 +212,7 @@ class Document:
     source: str
     root: Section
     sections: list[Section]
+    path: Path | None = None
 
     @property
     def title(self) -> str:
@@ -237,7 +256,7 @@ def _spans(node: SyntaxTreeNode, strong: bool = False, href: str | None = None) 
         elif kind == "code_inline":
             yield Span(child.content, strong=strong, code=True, href=href)
         elif kind in ("softbreak", "hardbreak"):
-            yield Span(" ", strong=strong, href=href)
+            yield Span("\n", strong=strong, href=href)
         elif kind == "strong":
             yield from _spans(child, True, href)
         elif kind == "link":
@@ -272,13 +291,13 @@ def _inline_text(node: SyntaxTreeNode) -> Text:
     return Text(())
 
 
-def _blocks(node: SyntaxTreeNode) -> Iterator[Block | tuple[int, str, int]]:
-    """Blocks under `node`, flattening blockquotes; headings come out as (level, title, line)."""
+def _blocks(node: SyntaxTreeNode) -> Iterator[Block | tuple[int, Text, int]]:
+    """Blocks under `node`, flattening blockquotes; headings come out as (level, text, line)."""
     for child in node.children:
         kind = child.type
         if kind == "heading":
             level = int(str(child.tag)[1:]) if str(child.tag)[1:].isdigit() else 1
-            yield (level, _inline_text(child).plain, _line(child))
+            yield (level, _inline_text(child), _line(child))
         elif kind == "paragraph":
             yield Paragraph(_inline_text(child), _line(child))
         elif kind in ("fence", "code_block"):
@@ -347,7 +366,8 @@ def parse_document(text: str, source: str) -> Document:
     anchors: dict[str, int] = {}
     for block in _blocks(tree):
         if isinstance(block, tuple):
-            level, title, line = block
+            level, heading, line = block
+            title = heading.plain
             parent = current
             while parent.level >= level and parent.parent is not None:
                 parent = parent.parent
@@ -357,7 +377,9 @@ def parse_document(text: str, source: str) -> Document:
             count = anchors.get(slug, 0)
             anchors[slug] = count + 1
             anchor = f"{slug}-{count}" if count else slug
-            section = Section(title=title, level=level, line=line, anchor=anchor, parent=parent)
+            section = Section(
+                title=title, level=level, line=line, anchor=anchor, parent=parent, heading=heading
+            )
             parent.children.append(section)
             sections.append(section)
             current = section

@@ -66,6 +66,7 @@ class Step:
     text: str
     commands: tuple[Command, ...] = ()
     line: int | None = None
+    section: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,13 @@ class Rule:
 class Alert:
     """An alert the runbook names, with what the runbook says about it.
 
-    `sources` says where it was found: `table`, `list`, `heading`, `mention`,
-    `rule` (an embedded Prometheus rule).
+    `sources` says where it was found: `table`, `list`, `heading`, `page` (the
+    page's title), `field` (an `**Alert:**` label), `mention`, `rule` (an
+    embedded Prometheus rule), `rules` (a rule file given with `--rules`, named
+    in the runbook). `severity` is normalised (critical, warning, info);
+    `severity_stated` is the text the runbook wrote. `inferred` names the
+    fields gameday inferred (a procedure tied by section or name, a severity
+    from a heading) rather than read from a label or a column.
     """
 
     name: str
@@ -120,6 +126,12 @@ class Alert:
     dashboards: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     line: int | None = None
+    severity_stated: str | None = None
+    for_s: float | None = None
+    escalation: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+    inferred: list[str] = field(default_factory=list)
+    page: str | None = None
 
     @property
     def key(self) -> str:
@@ -200,6 +212,7 @@ class RollbackTrigger:
     condition: str
     procedure: str | None = None
     line: int | None = None
+    alert: str | None = None
 
 
 @dataclass
@@ -219,11 +232,16 @@ class Runbook:
     rollback_triggers: list[RollbackTrigger] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)
 
     def alert(self, name: str) -> Alert | None:
         """The alert called `name` (whitespace-normalised, case-sensitive), if named here."""
         key = normalise_name(name)
-        return next((alert for alert in self.alerts if alert.key == key), None)
+        found = next((alert for alert in self.alerts if alert.key == key), None)
+        if found is None:  # a name the runbook also uses ("GPU Saturation" for GpuSaturation)
+            found = next((alert for alert in self.alerts if key in alert.aliases), None)
+        return found
 
     def alert_names(self) -> list[str]:
         return [alert.name for alert in self.alerts]
@@ -257,4 +275,6 @@ class Runbook:
             "rollback_triggers": [dataclasses.asdict(item) for item in self.rollback_triggers],
             "rules": [rule.to_dict() for rule in self.rules],
             "warnings": list(self.warnings),
+            "notes": list(self.notes),
+            "pages": list(self.pages),
         }

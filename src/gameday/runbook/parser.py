@@ -1,78 +1,87 @@
-"""Runbook files → `Runbook`: decode, repair mojibake, parse Markdown, extract."""
+"""Runbook pages → `Runbook`: decode, repair mojibake, parse Markdown, extract, tie.
+
+`parse_runbook` takes a file or a folder of pages (see pages.py); with `rules`,
+every rule's alert is looked for in the runbook (bind_rules.py).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from gameday.errors import InvalidInputError
+from gameday.runbook.alert_details import alert_owners, complete_alerts
 from gameday.runbook.alerts import extract_alerts
-from gameday.runbook.document import Document, parse_document, slugify
-from gameday.runbook.encoding import decode_text, repair_mojibake
+from gameday.runbook.bind_rules import bind_rules
+from gameday.runbook.document import Document, parse_document
+from gameday.runbook.encoding import repair
 from gameday.runbook.escalation import extract_contacts, extract_escalation, extract_severity_levels
 from gameday.runbook.inventory import extract_dashboards, extract_services
-from gameday.runbook.model import Alert, Procedure, Rule, Runbook
+from gameday.runbook.model import Rule, Runbook
 from gameday.runbook.procedures import extract_procedures, extract_rollback_triggers
 from gameday.runbook.targets import extract_slos
 
-__all__ = ["parse_runbook", "parse_runbook_text"]
+__all__ = ["LOOKED_FOR", "build_runbook", "parse_runbook", "parse_runbook_text"]
 
-_STYLE_HINT = (
-    "gameday reads alerts from a table with columns Alert | Severity | Meaning | "
-    "Response time | Procedure (or '**Name**: meaning' lists under an 'Alerts' heading, "
-    "or Prometheus rules in a ```yaml block), SLO targets from a Metric | Target table, "
-    "and procedures from '### ' headings with numbered steps and ```bash blocks"
-)
-
-
-def _resolve_procedure(alert: Alert, procedures: list[Procedure]) -> None:
-    """Point an alert's procedure reference at the procedure's title when it names one here."""
-    ref = alert.procedure
-    if ref:
-        wanted = ref.split("#", 1)[1] if "#" in ref else ref
-        lowered = wanted.strip().lower()
-        slug = slugify(wanted)
-        for procedure in procedures:
-            if lowered in (procedure.anchor, procedure.title.lower()) or slug == procedure.anchor:
-                alert.procedure = procedure.title
-                return
-        for procedure in procedures:
-            if lowered and lowered in procedure.title.lower():
-                alert.procedure = procedure.title
-                return
-        return
-    for procedure in procedures:
-        if alert.name.lower() in procedure.title.lower():
-            alert.procedure = procedure.title
-            return
+LOOKED_FOR = {
+    "alerts": (
+        "found no alerts; looked for an Alert column in tables, '**Alert:** NAME' labels, "
+        "alert-name headings (under an 'Alerts' or severity heading, or with Severity / "
+        "Meaning / Mitigation sections), a page title naming one alert, '**Name**: meaning' "
+        "list items under 'Alerts' or severity headings, Prometheus rules in ```yaml blocks "
+        "and '`Name` alert' mentions"
+    ),
+    "procedures": (
+        "found no procedures; looked for numbered steps, bullet steps under Mitigation / "
+        "Resolution / Steps headings, and ```bash or ```sql blocks"
+    ),
+    "slos": (
+        "found no SLO targets; looked for Metric | Target tables and "
+        "'Availability: 99.9%' items under SLO headings"
+    ),
+}
 
 
-def _build(document: Document) -> Runbook:
+def build_runbook(
+    document: Document, *, rules: Sequence[Rule] = (), page: str | None = None
+) -> Runbook:
+    """Everything gameday understands from one parsed page."""
     warnings: list[str] = []
-    rules: list[Rule] = []
-    by_section = extract_procedures(document)
-    procedures = list(by_section.values())
-    alerts = extract_alerts(document, by_section, rules, warnings)
-    for alert in alerts:
-        _resolve_procedure(alert, procedures)
+    embedded: list[Rule] = []
+    collector = extract_alerts(document, embedded, warnings, page=page)
+    if rules:
+        bind_rules(collector, document, rules)
+    by_section = extract_procedures(document, list(collector.homes.values()))
+    complete_alerts(collector, by_section)
     return Runbook(
         source=document.source,
         title=document.title,
         services=extract_services(document),
-        alerts=alerts,
+        alerts=collector.alerts(),
         slos=extract_slos(document),
         severity_levels=extract_severity_levels(document),
-        procedures=procedures,
+        procedures=list(by_section.values()),
         escalation=extract_escalation(document),
         contacts=extract_contacts(document),
         dashboards=extract_dashboards(document),
-        rollback_triggers=extract_rollback_triggers(document, by_section),
-        rules=rules,
+        rollback_triggers=extract_rollback_triggers(document, by_section, alert_owners(collector)),
+        rules=embedded,
         warnings=warnings,
     )
 
 
-def parse_runbook_text(text: str, source: str = "<runbook>") -> Runbook:
-    """Parse runbook Markdown; InvalidInputError (exit 2) when it holds nothing gameday can use."""
+def report_missing(runbook: Runbook) -> None:
+    """Warn, saying what was looked for, about what a readable runbook does not hold."""
+    if not runbook.alerts:
+        runbook.warnings.append(LOOKED_FOR["alerts"])
+    if not runbook.procedures:
+        runbook.warnings.append(LOOKED_FOR["procedures"])
+    if not (runbook.alerts or runbook.procedures or runbook.slos or runbook.services):
+        runbook.warnings.append(LOOKED_FOR["slos"])
+
+
+def check_text(text: str, source: str) -> None:
+    """Refuse what cannot be read as a runbook at all (exit 2)."""
     if "\x00" in text:
         raise InvalidInputError(
             "this is not a text file (it contains NUL bytes)",
@@ -81,38 +90,39 @@ def parse_runbook_text(text: str, source: str = "<runbook>") -> Runbook:
         )
     if not text.strip():
         raise InvalidInputError(
-            "the runbook is empty", source=source, where="line 1", hint=_STYLE_HINT
-        )
-    document = parse_document(repair_mojibake(text), source)
-    runbook = _build(document)
-    if not (runbook.alerts or runbook.slos or runbook.procedures or runbook.services):
-        raise InvalidInputError(
-            "found no alerts, SLO targets, procedures or services in the runbook",
+            "the runbook is empty",
             source=source,
             where="line 1",
-            hint=_STYLE_HINT,
+            hint="give a Markdown runbook with its alerts, procedures or SLO targets",
         )
+
+
+def parse_runbook_text(
+    text: str,
+    source: str = "<runbook>",
+    *,
+    rules: Sequence[Rule] = (),
+    path: Path | None = None,
+) -> Runbook:
+    """Parse runbook Markdown; InvalidInputError (exit 2) only when it is empty or binary.
+
+    A readable page in which nothing was found comes back with warnings that
+    say what was looked for.
+    """
+    check_text(text, source)
+    repaired = repair(text)
+    document = parse_document(repaired.text, source)
+    document.path = path
+    runbook = build_runbook(document, rules=rules)
+    runbook.notes.extend(repaired.notes)
+    runbook.warnings[:0] = [f"{source}: {warning}" for warning in repaired.warnings]
+    report_missing(runbook)
     return runbook
 
 
-def parse_runbook(path: str | Path) -> Runbook:
-    """Read and parse a runbook file (any common encoding; mojibake is repaired)."""
-    path = Path(path)
-    source = str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InvalidInputError(
-            "runbook not found", source=source, hint="check the path given to --runbook"
-        ) from None
-    except IsADirectoryError:
-        raise InvalidInputError(
-            "this is a directory, not a runbook", source=source, hint="give the runbook's .md file"
-        ) from None
-    except OSError as exc:
-        raise InvalidInputError(
-            f"cannot read the runbook ({exc.strerror or exc})",
-            source=source,
-            hint="check the file's permissions",
-        ) from None
-    return parse_runbook_text(decode_text(data), source)
+def parse_runbook(path: str | Path, *, rules: Sequence[Rule] = ()) -> Runbook:
+    """Read and parse a runbook: a Markdown file (with the pages it links to that are on
+    disk) or a folder of pages. Any common encoding; certain mojibake is repaired."""
+    from gameday.runbook.pages import read_runbook
+
+    return read_runbook(Path(path), rules=rules)

@@ -9,22 +9,22 @@ whose comments number the steps ("# Step 1: Deploy green").
 from __future__ import annotations
 
 import re
-import textwrap
-from dataclasses import dataclass
+from collections.abc import Sequence
 
+from gameday.runbook.commands import COMMAND_LANGUAGES, commands_in, inline_commands
+from gameday.runbook.commands import labelled_commands as _labelled_commands
 from gameday.runbook.document import Document, Fence, ListBlock, Paragraph, Section, Table, Text
 from gameday.runbook.model import Command, Procedure, RollbackTrigger, Step
+from gameday.runbook.vocabulary import procedure_rank
 
-__all__ = ["COMMAND_LANGUAGES", "commands_in", "extract_procedures", "extract_rollback_triggers"]
+__all__ = [
+    "COMMAND_LANGUAGES",
+    "commands_in",
+    "extract_procedures",
+    "extract_rollback_triggers",
+    "owning_procedure",
+]
 
-SHELL_LANGUAGES = frozenset(
-    {"bash", "sh", "shell", "console", "zsh", "shell-session", "shellsession"}
-)
-QUERY_LANGUAGES = frozenset({"sql", "psql"})
-COMMAND_LANGUAGES = SHELL_LANGUAGES | QUERY_LANGUAGES
-
-_STEP_COMMENT = re.compile(r"^#+\s*(step\s*\d+\s*[:.)-]\s*.+)$", re.IGNORECASE)
-_HEREDOC = re.compile(r"<<-?\s*['\"]?(\w+)['\"]?")
 _ROLLBACK = re.compile(r"\broll[- ]?back\b", re.IGNORECASE)
 _ROLLBACK_IF = re.compile(
     r"\broll[- ]?back\b[^()]*\((?:only\s+)?(?:if|when)\s+([^)]+)\)", re.IGNORECASE
@@ -33,90 +33,6 @@ _ROLLBACK_SENTENCE = re.compile(r"\broll[- ]?back\b.*?\b(?:if|when)\b\s+(.+)", r
 _IF_THEN_ROLLBACK = re.compile(
     r"^\s*(?:if|when)\s+(.+?),?\s+(?:then\s+)?roll[- ]?back\b", re.IGNORECASE
 )
-
-
-@dataclass(frozen=True)
-class _Labelled:
-    label: str | None
-    command: Command
-
-
-def _shell_commands(fence: Fence) -> list[_Labelled]:
-    lines = textwrap.dedent(fence.content).splitlines()
-    out: list[_Labelled] = []
-    label: str | None = None
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        stripped = line.strip()
-        line_no = fence.line + 1 + index
-        index += 1
-        if not stripped:
-            continue
-        if stripped.startswith("#"):
-            match = _STEP_COMMENT.match(stripped)
-            if match:
-                label = match.group(1).strip()
-            continue
-        parts = [line.rstrip()]
-        while parts[-1].endswith("\\") and index < len(lines):
-            parts.append(lines[index].rstrip())
-            index += 1
-        heredoc = _HEREDOC.search(" ".join(parts))
-        if heredoc:
-            delimiter = heredoc.group(1)
-            while index < len(lines):
-                parts.append(lines[index].rstrip())
-                index += 1
-                if parts[-1].strip() == delimiter:
-                    break
-        text = "\n".join(parts).strip()
-        if stripped.startswith("$ "):
-            text = text[2:]
-        out.append(_Labelled(label, Command(text, fence.language, line_no)))
-    return out
-
-
-def _query_commands(fence: Fence) -> list[_Labelled]:
-    comment = "--" if fence.language in ("sql", "psql") else "#"
-    out: list[_Labelled] = []
-    current: list[str] = []
-    start = 0
-
-    def flush() -> None:
-        text = "\n".join(current).strip()
-        if text:
-            out.append(_Labelled(None, Command(text, fence.language, start)))
-        current.clear()
-
-    for offset, line in enumerate(fence.content.splitlines()):
-        stripped = line.strip()
-        if not stripped or stripped.startswith(comment):
-            flush()
-            continue
-        if not current:
-            start = fence.line + 1 + offset
-        current.append(line.rstrip())
-        if stripped.endswith(";"):
-            flush()
-    flush()
-    return out
-
-
-def _labelled_commands(fence: Fence) -> list[_Labelled]:
-    if fence.language in SHELL_LANGUAGES:
-        return _shell_commands(fence)
-    if fence.language in QUERY_LANGUAGES:
-        return _query_commands(fence)
-    return []
-
-
-def commands_in(fence: Fence) -> list[Command]:
-    """The commands of a code block in a command language (shell, SQL); [] otherwise.
-
-    PromQL/LogQL blocks are queries to look at, not actions, and are left out.
-    """
-    return [item.command for item in _labelled_commands(fence)]
 
 
 def _pure_label(text: Text) -> str | None:
@@ -147,21 +63,73 @@ _NOT_PROCEDURE = re.compile(
 )
 
 
-def _procedure(section: Section) -> Procedure | None:
-    if _NOT_PROCEDURE.search(section.bare_title):
-        return None
+_NOT_STEPS = re.compile(
+    r"trigger|criteria|condition|when to|schedule|history|contact|owner|symptom|cause",
+    re.IGNORECASE,
+)
+
+
+_PROCEDURES_PARENT = re.compile(
+    r"^(procedures|playbooks?|runbooks?|remediation|mitigation|response procedures)$",
+    re.IGNORECASE,
+)
+
+
+def _definitions(block: ListBlock) -> bool:
+    """A bullet list of "**Label:** value" items describes; it does not say what to do."""
+    return all((parts := item.text.label()) is not None and bool(parts[1]) for item in block.items)
+
+
+def _steps(
+    section: Section, label_section: str = "", *, home: bool = False
+) -> tuple[list[Step], list[Command]]:
+    """The steps and commands of a section's own blocks.
+
+    Ordered lists are steps; so are unordered lists in a section whose title says
+    what to do ("Mitigation", "Steps", "Устранение"). Code in a step (a block
+    inside the item, or inline `code` that is a command) is the step's commands.
+    """
     steps: list[Step] = []
     commands: list[Command] = []
     label: tuple[str, int] | None = None
+    doing = not _NOT_STEPS.search(section.bare_title) and (
+        home
+        or procedure_rank(section.bare_title) > 0
+        or any(_PROCEDURES_PARENT.search(node.bare_title) for node in section.ancestors())
+    )
     for block in section.blocks:
         if isinstance(block, Paragraph):
             pure = _pure_label(block.text)
             label = (pure, block.line) if pure else None
+            if label is None and doing:
+                found = inline_commands(block.text, block.line)
+                if found:
+                    steps.append(Step(block.text.plain, tuple(found), block.line, label_section))
+                    commands.extend(found)
         elif isinstance(block, ListBlock):
-            if block.ordered and not _is_index(block):
+            listed = (
+                block.ordered
+                or doing
+                or (
+                    label is not None
+                    and procedure_rank(label[0]) > 0
+                    and not _NOT_STEPS.search(label[0])
+                )
+            )
+            if listed and not _is_index(block) and not (not block.ordered and _definitions(block)):
                 for item in block.items:
-                    item_commands = [cmd for fence in item.fences() for cmd in commands_in(fence)]
-                    steps.append(Step(item.text.plain, tuple(item_commands), item.line))
+                    item_commands = [
+                        *inline_commands(item.text, item.line),
+                        *(cmd for fence in item.fences() for cmd in commands_in(fence)),
+                    ]
+                    for sub in item.sublists():
+                        for sub_item in sub.items:
+                            item_commands.extend(inline_commands(sub_item.text, sub_item.line))
+                    if not item.text.plain and not item_commands:
+                        continue
+                    steps.append(
+                        Step(item.text.plain, tuple(item_commands), item.line, label_section)
+                    )
                     commands.extend(item_commands)
             label = None
         elif isinstance(block, Fence):
@@ -177,12 +145,26 @@ def _procedure(section: Section) -> Procedure | None:
                     key = entry.label or (label[0] if label else section.bare_title)
                     grouped.setdefault(key, []).append(entry.command)
                     lines.setdefault(key, entry.command.line or block.line)
-                steps.extend(Step(key, tuple(cmds), lines[key]) for key, cmds in grouped.items())
+                steps.extend(
+                    Step(key, tuple(cmds), lines[key], label_section)
+                    for key, cmds in grouped.items()
+                )
             elif label is not None:
-                steps.append(Step(label[0], tuple(item.command for item in labelled), label[1]))
+                steps.append(
+                    Step(
+                        label[0],
+                        tuple(item.command for item in labelled),
+                        label[1],
+                        label_section,
+                    )
+                )
             label = None
         else:
             label = None
+    return steps, commands
+
+
+def _procedure(section: Section, steps: list[Step], commands: list[Command]) -> Procedure | None:
     if not steps and not commands:
         return None
     return Procedure(
@@ -195,16 +177,50 @@ def _procedure(section: Section) -> Procedure | None:
     )
 
 
-def extract_procedures(document: Document) -> dict[int, Procedure]:
-    """Procedures by the id() of their section, in document order."""
+def extract_procedures(
+    document: Document, alert_homes: Sequence[Section] = ()
+) -> dict[int, Procedure]:
+    """Procedures by the id() of their section, in document order.
+
+    The home section of an alert (its heading, its page) becomes one procedure
+    holding its own steps and those of its subsections (Diagnosis, Mitigation…),
+    each step naming the subsection it came from.
+    """
+    homes = {id(home) for home in alert_homes}
+    covered: set[int] = set()
     found: dict[int, Procedure] = {}
     for section in document.sections:
-        if section.level == 0:
+        if section.level == 0 and id(section) not in homes:
             continue
-        procedure = _procedure(section)
+        if id(section) in covered or _NOT_PROCEDURE.search(section.bare_title):
+            continue
+        steps, commands = _steps(section, home=id(section) in homes)
+        if id(section) in homes:
+            for child in section.descendants():
+                if id(child) in homes or any(
+                    id(node) in homes for node in _between(child, section)
+                ):
+                    continue
+                if _NOT_PROCEDURE.search(child.bare_title):
+                    continue
+                covered.add(id(child))
+                child_steps, child_commands = _steps(child, child.bare_title)
+                steps.extend(child_steps)
+                commands.extend(child_commands)
+        procedure = _procedure(section, steps, commands)
         if procedure is not None:
             found[id(section)] = procedure
     return found
+
+
+def _between(node: Section, top: Section) -> list[Section]:
+    """Sections strictly between `node` and its ancestor `top`."""
+    out: list[Section] = []
+    for ancestor in node.ancestors():
+        if ancestor is top:
+            break
+        out.append(ancestor)
+    return out
 
 
 def owning_procedure(section: Section, procedures: dict[int, Procedure]) -> Procedure | None:
@@ -229,14 +245,16 @@ def _trigger_sentence(text: str) -> str | None:
 
 
 def extract_rollback_triggers(
-    document: Document, procedures: dict[int, Procedure]
+    document: Document, procedures: dict[int, Procedure], owners: dict[int, str] | None = None
 ) -> list[RollbackTrigger]:
     """Conditions the runbook gives for rolling back.
 
     Read from: items of a "Rollback triggers/criteria" section; "Rollback (if
     X)" labels; "roll back if X" / "if X, roll back" sentences; table rows
-    whose remedy is a rollback (the row's cause is the trigger).
+    whose remedy is a rollback (the row's cause is the trigger). `owners` maps
+    sections (by id) to the alert they are about.
     """
+    owners = owners or {}
     triggers: list[RollbackTrigger] = []
 
     def add(condition: str, section: Section, line: int) -> None:
@@ -244,12 +262,16 @@ def extract_rollback_triggers(
         if not condition or any(t.condition == condition for t in triggers):
             return
         procedure = owning_procedure(section, procedures)
-        triggers.append(RollbackTrigger(condition, procedure.title if procedure else None, line))
+        triggers.append(
+            RollbackTrigger(
+                condition, procedure.title if procedure else None, line, owners.get(id(section))
+            )
+        )
 
     for section in document.sections:
         title = section.bare_title.lower()
         trigger_section = bool(_ROLLBACK.search(title)) and bool(
-            re.search(r"trigger|criteria|when|condition", title)
+            re.search(r"trigger|criteria|when|condition|if\b", title)
         )
         for block in section.blocks:
             if isinstance(block, ListBlock):

@@ -143,3 +143,81 @@ def threshold_in(text: str) -> str | None:
         unit = unit if unit == "%" or unit.lower() in _UNIT_SECONDS else ""
         return f"{symbol} {match.group('num')}{unit}"
     return None
+
+
+_UNIT = (
+    r"(?P<unit>milliseconds?|msec|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|hr|h|"
+    r"days?|d|weeks?|w|минут[аы]?|мин|секунд[аы]?|сек|час(?:а|ов)?|minuten?|sekunden?|stunden?)"
+)
+_FOR = re.compile(
+    r"\b(?:for|after|lasting|longer than|sustained(?: for)?|persists?(?: for)?|during|"
+    r"länger als|für|pendant|durante|в течение|дольше|более)\s+"
+    r"(?:at least\s+|more than\s+|over\s+|mindestens\s+|plus de\s+|más de\s+)?"
+    r"(?P<num>\d+(?:\.\d+)?)\s*\+?\s*[-]?\s*" + _UNIT + r"(?!\w)",
+    re.IGNORECASE,
+)
+_RESPONSE = re.compile(
+    r"(?:respon\w*|acknowledge\w*|ack\w*|reagier\w*|répond\w*|responder|реагир\w*|"
+    r"отреагир\w*)\s+(?:to\s+it\s+|to\s+the\s+page\s+)?(?:within|in|under|innerhalb|"
+    r"von|dans|en|dentro de|в течение|за)\s+(?P<num>\d+(?:\.\d+)?)\s*[-]?\s*" + _UNIT + r"(?!\w)"
+    r"|(?P<num2>\d+(?:\.\d+)?)\s*[-]?\s*" + _UNIT.replace("?P<unit>", "?P<unit2>") + r"\s+"
+    r"(?:response|ack(?:nowledge(?:ment)?)?)\b",
+    re.IGNORECASE,
+)
+_LOCAL_UNITS = {
+    "мин": "m",
+    "сек": "s",
+    "час": "h",
+    "minute": "m",
+    "sekunde": "s",
+    "stunde": "h",
+}
+
+
+def _seconds(num: str, unit: str) -> float | None:
+    lowered = unit.lower()
+    if lowered in _UNIT_SECONDS:
+        return float(num) * _UNIT_SECONDS[lowered]
+    for prefix, short in _LOCAL_UNITS.items():
+        if lowered.startswith(prefix):
+            return float(num) * _UNIT_SECONDS[short]
+    return None
+
+
+def prometheus_duration(seconds: float) -> str:
+    """Seconds as Prometheus writes durations: 90 → "1m30s", 3600 → "1h"."""
+    whole = round(seconds)
+    if whole <= 0:
+        return "0s"
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, whole = divmod(whole, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)
+
+
+def for_in(text: str) -> tuple[str, float] | None:
+    """How long a condition must hold, as prose says it ("fires after 1 minute",
+    "for 15+ minutes", "for at least 10m") → ("1m", 60.0)."""
+    if not text:
+        return None
+    match = _FOR.search(text)
+    if not match:
+        return None
+    seconds = _seconds(match.group("num"), match.group("unit"))
+    if seconds is None or seconds <= 0:
+        return None
+    return prometheus_duration(seconds), seconds
+
+
+def response_in(text: str) -> str | None:
+    """The response time prose gives ("respond within 15 minutes", "5-minute ack") as written."""
+    if not text:
+        return None
+    match = _RESPONSE.search(text)
+    if not match:
+        return None
+    if match.group("num") is not None:
+        return f"{match.group('num')} {match.group('unit')}"
+    return f"{match.group('num2')} {match.group('unit2')}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gameday.runbook.model import Runbook
+from gameday.runbook.model import Alert, Procedure, Runbook
 
 __all__ = ["format_duration", "render_runbook", "text_table"]
 
@@ -47,6 +47,45 @@ def _section(title: str, count: int | None = None) -> str:
     return f"\n{label}\n{'=' * len(label)}"
 
 
+def _mark(alert: Alert, field: str, text: str) -> str:
+    return f"~{text}" if field in alert.inferred and text != "-" else text
+
+
+def _severity(alert: Alert) -> str:
+    """ "critical (P1)": the normalised severity and, when it differs, what the runbook wrote."""
+    if alert.severity is None:
+        return f"? ({alert.severity_stated})" if alert.severity_stated else "-"
+    stated = alert.severity_stated
+    if stated and stated.lower() != alert.severity:
+        return f"{alert.severity} ({stated})"
+    return alert.severity
+
+
+def _procedure_lines(procedure: Procedure, alerts: list[str]) -> list[str]:
+    flag = " [rollback]" if procedure.is_rollback else ""
+    answers = f" — for {', '.join(alerts)}" if alerts else ""
+    lines = [
+        f"- {procedure.title}{flag}{answers} (line {procedure.line}): "
+        f"{len(procedure.steps)} steps, {len(procedure.commands)} commands"
+    ]
+    in_steps = set()
+    section = ""
+    for number, step in enumerate(procedure.steps, start=1):
+        if step.section and step.section != section:
+            section = step.section
+            lines.append(f"    [{section}]")
+        lines.append(f"    {number}. {_clip(step.text, 100)}")
+        for command in step.commands:
+            in_steps.add(id(command))
+            lines.append(f"       $ {_clip(command.text, 90)}")
+    loose = [c for c in procedure.commands if id(c) not in in_steps]
+    for command in loose[:8]:
+        lines.append(f"    $ {_clip(command.text, 90)}")
+    if len(loose) > 8:
+        lines.append(f"    … {len(loose) - 8} more commands")
+    return lines
+
+
 def render_runbook(runbook: Runbook) -> str:
     """What gameday understood from a runbook, for a person to check at a glance."""
     out: list[str] = [f"{runbook.title or '(untitled)'}  [{runbook.source}]"]
@@ -62,14 +101,23 @@ def render_runbook(runbook: Runbook) -> str:
     if runbook.alerts:
         out.append(
             text_table(
-                ["Alert", "Severity", "Response", "Threshold / expr", "Procedure", "Meaning"],
+                [
+                    "Alert",
+                    "Severity",
+                    "For",
+                    "Response",
+                    "Threshold / expr",
+                    "Procedure",
+                    "Meaning",
+                ],
                 [
                     [
                         a.name,
-                        a.severity or "-",
+                        _mark(a, "severity", _severity(a)),
+                        a.for_ or "-",
                         a.response_time or "-",
                         a.threshold or a.expr or "-",
-                        a.procedure or "-",
+                        _mark(a, "procedure", a.procedure or "-"),
                         a.meaning or "-",
                     ]
                     for a in runbook.alerts
@@ -77,6 +125,15 @@ def render_runbook(runbook: Runbook) -> str:
                 max_width=40,
             )
         )
+        out.append("~ inferred (by section, heading or name), not stated in the runbook")
+        for alert in runbook.alerts:
+            extra = []
+            if alert.aliases:
+                extra.append(f"also written {', '.join(alert.aliases)}")
+            if alert.escalation:
+                extra.append(f"escalate: {'; '.join(alert.escalation)}")
+            if extra:
+                out.append(f"  {alert.name}: " + " | ".join(_clip(e, 100) for e in extra))
     else:
         out.append("(none found)")
     if runbook.slos:
@@ -96,16 +153,12 @@ def render_runbook(runbook: Runbook) -> str:
             )
         )
     out.append(_section("Procedures", len(runbook.procedures)))
+    answers: dict[str, list[str]] = {}
+    for alert in runbook.alerts:
+        if alert.procedure:
+            answers.setdefault(alert.procedure, []).append(alert.name)
     for procedure in runbook.procedures:
-        flag = " [rollback]" if procedure.is_rollback else ""
-        out.append(
-            f"- {procedure.title}{flag}: {len(procedure.steps)} steps, "
-            f"{len(procedure.commands)} commands (line {procedure.line})"
-        )
-        for command in procedure.commands[:5]:
-            out.append(f"    $ {_clip(command.text, 90)}")
-        if len(procedure.commands) > 5:
-            out.append(f"    … {len(procedure.commands) - 5} more")
+        out.extend(_procedure_lines(procedure, answers.get(procedure.title, [])))
     if runbook.escalation:
         out.append(_section("Escalation", len(runbook.escalation)))
         out.append(
@@ -147,6 +200,9 @@ def render_runbook(runbook: Runbook) -> str:
                 max_width=60,
             )
         )
+    if runbook.notes:
+        out.append(_section("Notes", len(runbook.notes)))
+        out.extend(f"- {n}" for n in runbook.notes)
     if runbook.warnings:
         out.append(_section("Warnings", len(runbook.warnings)))
         out.extend(f"- {w}" for w in runbook.warnings)
