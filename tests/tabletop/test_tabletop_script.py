@@ -6,7 +6,7 @@ import pytest
 
 from gameday.coverage import load_results
 from gameday.experiment import load_plan, load_scenarios
-from gameday.runbook import load_rule_file, parse_runbook
+from gameday.runbook import Rule, load_rule_file, parse_runbook
 from gameday.tabletop import build_tabletop, render_html, render_markdown
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runbook"
@@ -24,10 +24,12 @@ def _script():  # type: ignore[no-untyped-def]
 def test_inject_timeline_follows_pauses() -> None:
     redis = _script().scenarios[0]
     assert [(i.at_s, i.kind, i.title, i.detail) for i in redis.injects] == [
+        # the fault after its 10 s pause; RedisDown when its rule's `for: 30s` has run
+        # (within its 2 min deadline), the page with it; rollbacks after the 30 s pause
         (10.0, "fault", "stop-redis", "stop_service(service=redis)"),
-        (15.0, "expect", "RedisDown fires", "within 2m"),
-        (15.0, "expect", "RedisDown reaches oncall-pager", ""),
-        (45.0, "rollback", "start-redis", "start_service(service=redis)"),
+        (40.0, "expect", "RedisDown fires", "within 2m of the fault"),
+        (40.0, "expect", "RedisDown reaches oncall-pager", ""),
+        (70.0, "rollback", "start-redis", "start_service(service=redis)"),
     ]
     assert redis.steady_state == ["no-redis-alert-before"]
 
@@ -164,8 +166,64 @@ def test_injects_of_a_shipped_experiment_carry_its_deadlines() -> None:
     script = build_tabletop(plan, parse_runbook(lab_runbook()), [], rules)
     expects = {i.title: i.detail for i in script.scenarios[0].injects if i.kind == "expect"}
     assert expects == {
-        "RedisDown fires": "within 15s",
-        "RedisDown reaches oncall-pager": "within 15s",
-        "HighErrorRate fires": "within 20s",
-        "HighErrorRate reaches oncall-pager": "within 20s",
+        "RedisDown fires": "within 15s of the fault",
+        "RedisDown reaches oncall-pager": "within 15s of the fault",
+        "HighErrorRate fires": "within 20s of the fault",
+        "HighErrorRate reaches oncall-pager": "within 20s of the fault",
     }
+
+
+def _lab_rules() -> list[Rule]:
+    from gameday.lab.monitoring import lab_rule_files
+
+    return [rule for path in lab_rule_files() for rule in load_rule_file(path)]
+
+
+def test_planned_times_follow_the_rules_for_and_the_restoration_window() -> None:
+    from gameday.lab.monitoring import lab_runbook
+
+    repo = Path(__file__).resolve().parents[2]
+    plan = load_scenarios(repo / "experiments" / "redis-down.yaml")
+    script = build_tabletop(plan, parse_runbook(lab_runbook()), [], _lab_rules())
+    scenario = script.scenarios[0]
+    assert scenario.timing == "planned"
+    timeline = [(i.at_s, i.kind, i.title) for i in scenario.injects]
+    # The lab's RedisDown and HighErrorRate rules say `for: 5s`; the SLOs need a 5 s
+    # window of good data after the restart.
+    assert timeline[:6] == [
+        (0.0, "fault", "stop redis"),
+        (5.0, "expect", "RedisDown fires"),
+        (5.0, "expect", "RedisDown reaches oncall-pager"),
+        (5.0, "expect", "HighErrorRate fires"),
+        (5.0, "expect", "HighErrorRate reaches oncall-pager"),
+        (5.0, "remediation", "restart redis"),
+    ]
+    assert timeline[6] == (10.0, "check", "SLOs restored")
+    assert all(briefing.condition for briefing in scenario.alerts)  # the target's rules
+
+
+def test_results_of_a_real_run_replay_every_inject_alert_and_page_when_it_happened() -> None:
+    from gameday.lab.monitoring import lab_runbook
+
+    repo = Path(__file__).resolve().parents[2]
+    run = Path(__file__).resolve().parents[1] / "fixtures" / "report" / "redis-down-passed"
+    results, _ = load_results(run)
+    plan = load_scenarios(repo / "experiments" / "redis-down.yaml")
+    script = build_tabletop(plan, parse_runbook(lab_runbook()), results, _lab_rules())
+    scenario = script.scenarios[0]
+    assert scenario.timing.endswith("result.json")
+    kinds = [i.kind for i in scenario.injects]
+    assert kinds[0] == "fault" and "alert" in kinds and "page" in kinds
+    assert [i.at_s for i in scenario.injects] == sorted(i.at_s for i in scenario.injects)
+    recorded = results[0]
+    method = next(e["elapsed_s"] for e in recorded.timeline if e["kind"] == "method_started")
+    fired = next(
+        e["elapsed_s"]
+        for e in recorded.timeline
+        if e["kind"] == "alert_firing" and e["detail"].startswith("RedisDown")
+    )
+    alert = next(i for i in scenario.injects if i.kind == "alert" and "RedisDown" in i.title)
+    assert alert.at_s == pytest.approx(fired - method)
+    assert alert.at_s > 0
+    restart = next(i for i in scenario.injects if i.kind == "remediation")
+    assert restart.at_s > alert.at_s

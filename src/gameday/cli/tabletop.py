@@ -8,8 +8,10 @@ import click
 
 from gameday.coverage import load_results
 from gameday.coverage.results import RunResult
+from gameday.engine.reporting import find_runbook
 from gameday.errors import InvalidInputError
 from gameday.experiment import load_scenarios
+from gameday.lab.monitoring import lab_rule_files
 from gameday.runbook import Rule, load_rule_file, parse_runbook
 from gameday.tabletop import build_tabletop, render_html, render_markdown
 
@@ -24,20 +26,23 @@ __all__ = ["command"]
     "--runbook",
     "runbook_path",
     type=click.Path(path_type=Path),
-    help="The runbook to explain alerts and responses. Default: the plan's 'runbook:'.",
+    help="The runbook (a file or a folder of pages) to explain alerts and responses. "
+    "Default: the plan's 'runbook:', or the experiment's gameday extension 'runbook:'.",
 )
 @click.option(
     "--rules",
     "rule_paths",
     multiple=True,
     type=click.Path(path_type=Path, dir_okay=False),
-    help="A Prometheus rule file (repeatable), for alerts the runbook does not describe.",
+    help="A Prometheus rule file (repeatable): what each alert's condition and `for:` "
+    "are. Default: the rules of the plan's target (the lab's own rules).",
 )
 @click.option(
     "--results",
     "results_dir",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Directory of past runs' result.json files: adds what the automated run measured.",
+    help="Directory of past runs' result.json files: adds what the automated run measured "
+    "and places every inject, alert and page at the time it happened in that run.",
 )
 @click.option(
     "-o",
@@ -64,12 +69,22 @@ def command(
     """
     plan = load_scenarios(scenario)
     runbook_file = runbook_path or plan.runbook
+    if runbook_file is None and len(plan.experiments) == 1:
+        experiment = plan.experiments[0]
+        runbook_file = find_runbook(
+            experiment.gameday_extension().get("runbook"),
+            experiment.path.parent,
+            experiment.path.parent.parent,
+            Path.cwd(),
+        )
     if runbook_file is None:
         raise InvalidInputError(
             "no runbook given",
             source=str(scenario),
             hint="pass --runbook FILE, or name one in the plan with 'runbook: path'",
         )
+    if not rule_paths and plan.target == "lab":
+        rule_paths = tuple(lab_rule_files())  # what the target itself defines
     rules: list[Rule] = [rule for path in rule_paths for rule in load_rule_file(path)]
     runbook = parse_runbook(runbook_file, rules=rules)
     results: list[RunResult] = []

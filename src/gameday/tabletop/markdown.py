@@ -10,7 +10,15 @@ from gameday.tabletop.script import Scenario, TabletopScript
 
 __all__ = ["render_markdown"]
 
-_INJECT_LABEL = {"fault": "Inject", "expect": "Expect", "check": "Check", "rollback": "Rollback"}
+_INJECT_LABEL = {
+    "fault": "Inject",
+    "remediation": "Remediate",
+    "expect": "Expect",
+    "check": "Check",
+    "rollback": "Rollback",
+    "alert": "Alert (seen)",
+    "page": "Page (seen)",
+}
 
 
 def _cell(text: object) -> str:
@@ -83,6 +91,14 @@ def _scenario(number: int, scenario: Scenario) -> list[str]:
             "",
         ]
     out += ["### Inject timeline", ""]
+    if scenario.timing == "planned":
+        out += [
+            "T+0 is the start of the method; times follow the experiment's pauses, its "
+            "deadlines (counted from the fault) and the alert rules' `for:`.",
+            "",
+        ]
+    else:
+        out += [f"Times as they happened in the run recorded in `{scenario.timing}`.", ""]
     if scenario.injects:
         out += _table(
             ["Time", "Kind", "What happens", "Detail"],

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from gameday.coverage.matrix import Coverage, build_coverage
 from gameday.coverage.results import ExpectationOutcome, RunResult
-from gameday.experiment import Experiment, Plan, is_negative_func
+from gameday.experiment import Experiment, Plan
 from gameday.runbook.model import (
     Dashboard,
     EscalationLevel,
@@ -23,6 +23,7 @@ from gameday.runbook.model import (
     normalise_name,
 )
 from gameday.runbook.terminal import format_duration
+from gameday.tabletop.timing import Inject, planned_injects, replayed_injects
 
 __all__ = [
     "AlertBriefing",
@@ -51,16 +52,6 @@ _GAP_QUESTIONS = {
         "What must change before the next game day?"
     ),
 }
-
-
-@dataclass(frozen=True)
-class Inject:
-    """A moment of the scenario: a fault to announce, an expectation, a check."""
-
-    at_s: float
-    kind: str  # "fault", "expect", "check", "rollback"
-    title: str
-    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +97,8 @@ class Scenario:
     tags: tuple[str, ...] = ()
     steady_state: list[str] = field(default_factory=list)
     injects: list[Inject] = field(default_factory=list)
+    # "planned" (from the experiment's timing) or the result.json the times come from
+    timing: str = "planned"
     alerts: list[AlertBriefing] = field(default_factory=list)
     dashboards: list[Dashboard] = field(default_factory=list)
     procedures: list[Procedure] = field(default_factory=list)
@@ -124,34 +117,6 @@ class TabletopScript:
     scenarios: list[Scenario]
     escalation: list[EscalationLevel] = field(default_factory=list)
     unexercised: list[str] = field(default_factory=list)
-
-
-def _injects(experiment: Experiment) -> list[Inject]:
-    injects: list[Inject] = []
-    clock = 0.0
-    for activity in experiment.method:
-        clock += activity.pause_before
-        alert = activity.alert
-        if alert is not None:
-            func = activity.func
-            if func == "notification_delivered":
-                receiver = activity.arguments.get("receiver")
-                title = f"{alert} reaches {receiver}" if receiver else f"{alert} is delivered"
-            elif is_negative_func(func):
-                title = f"{alert} must NOT fire"
-            else:
-                title = f"{alert} fires"
-            budget = activity.deadline_s
-            detail = f"within {format_duration(budget)}" if budget is not None else ""
-            injects.append(Inject(clock, "expect", title, detail))
-        elif activity.type == "action":
-            injects.append(Inject(clock, "fault", activity.name, activity.describe()))
-        else:
-            injects.append(Inject(clock, "check", activity.name, activity.describe()))
-        clock += activity.pause_after
-    for activity in experiment.rollbacks:
-        injects.append(Inject(clock, "rollback", activity.name, activity.describe()))
-    return injects
 
 
 def _alerts(
@@ -295,7 +260,7 @@ def _dashboards(alerts: list[AlertBriefing], runbook: Runbook) -> list[Dashboard
     return [*runbook.dashboards, *extra]
 
 
-def _measured(experiment: Experiment, results: Sequence[RunResult]) -> Measured | None:
+def _last_run(experiment: Experiment, results: Sequence[RunResult]) -> RunResult | None:
     path = experiment.path.resolve()
     matching = [
         result
@@ -305,9 +270,12 @@ def _measured(experiment: Experiment, results: Sequence[RunResult]) -> Measured 
             result.experiment_path and path.as_posix().endswith(result.experiment_path.lstrip("./"))
         )
     ]
-    if not matching:
+    return max(matching, key=lambda result: result.ended) if matching else None
+
+
+def _measured(last: RunResult | None) -> Measured | None:
+    if last is None:
         return None
-    last = max(matching, key=lambda result: result.ended)
     return Measured(
         status=last.status,
         ended_at=last.ended_at,
@@ -331,6 +299,8 @@ def build_tabletop(
     scenarios: list[Scenario] = []
     for experiment in plan.experiments:
         alerts = _alerts(experiment, runbook, known_rules)
+        last = _last_run(experiment, results)
+        replayed = replayed_injects(experiment, last.timeline) if last is not None else None
         scenarios.append(
             Scenario(
                 title=experiment.title,
@@ -338,14 +308,17 @@ def build_tabletop(
                 narrative=experiment.description,
                 tags=experiment.tags,
                 steady_state=[activity.name for activity in experiment.steady_state],
-                injects=_injects(experiment),
+                injects=replayed
+                if replayed is not None
+                else planned_injects(experiment, known_rules),
+                timing=str(last.path) if replayed is not None and last is not None else "planned",
                 alerts=alerts,
                 dashboards=_dashboards(alerts, runbook),
                 procedures=_procedures(alerts, runbook),
                 targets=_targets(runbook, alerts),
                 questions=_questions(experiment, alerts, coverage, runbook),
                 scoring=_scoring(alerts, runbook),
-                measured=_measured(experiment, results),
+                measured=_measured(last),
             )
         )
     unexercised = [row.alert for row in coverage.alerts if row.in_runbook and not row.exercised]
