@@ -26,19 +26,45 @@ class Monitoring:
     queries: list[str] = field(default_factory=list)
     url: str = ""
 
-    def alert(self, name: str, state: str, **labels: str) -> None:
-        self.alerts = [a for a in self.alerts if a["labels"]["alertname"] != name]
+    def alert(
+        self, name: str, state: str, *, active_for_s: float | None = None, **labels: str
+    ) -> None:
+        """Set the alert instance `name`{labels} to `state`. Like Prometheus, its activeAt
+        is when it first became active and stays while it is pending or firing; a new
+        instance is active from now, or `active_for_s` seconds before."""
         every = {"alertname": name, "severity": "critical", **labels}
-        active_at = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+        same = [a for a in self.alerts if a["labels"] == every]
+        if active_for_s is not None or not same:
+            since = datetime.now(UTC) - timedelta(seconds=active_for_s or 0.0)
+            active_at = since.isoformat().replace("+00:00", "Z")
+        else:
+            active_at = same[0]["activeAt"]
+        self.alerts = [a for a in self.alerts if a["labels"] != every]
         self.alerts.append({"labels": every, "state": state, "activeAt": active_at, "value": "1"})
 
-    def deliver(self, alert: str, receiver: str, status: str = "firing") -> None:
+    def resolve(self, name: str) -> None:
+        self.alerts = [a for a in self.alerts if a["labels"]["alertname"] != name]
+
+    def deliver(
+        self,
+        alert: str,
+        receiver: str,
+        status: str = "firing",
+        *,
+        starts_at: datetime | None = None,
+        **labels: str,
+    ) -> None:
+        """A webhook delivery as gameday's sink records it; `starts_at` is when the alert
+        began (Alertmanager's startsAt; default now)."""
         self.notifications.append(
             {
                 "received_at": datetime.now(UTC).isoformat(),
                 "receiver": receiver,
                 "alertname": alert,
                 "status": status,
+                "severity": "critical",
+                "labels": {"alertname": alert, "severity": "critical", **labels},
+                "starts_at": (starts_at or datetime.now(UTC)).isoformat(),
                 "fingerprint": f"{alert}-{len(self.notifications)}",
             }
         )

@@ -61,6 +61,12 @@ class RunContext:
     def record(
         self, kind: EventKind, detail: str = "", at: datetime | None = None, /, **data: object
     ) -> None:
+        if kind == "fault_applied" and "activity_started_at" not in data:
+            # A fault takes effect while its action runs, before the action records it:
+            # attribution counts from the action's start.
+            started = self.timeline.activity_started_at()
+            if started is not None:
+                data["activity_started_at"] = started.isoformat()
         self.timeline.record(kind, detail, at, **data)
 
     def expect(self, expectation: Expectation) -> None:
@@ -76,6 +82,17 @@ class RunContext:
     def fault_time(self) -> datetime | None:
         """When the most recent fault of this run was applied, if any."""
         return self.timeline.time_of("fault_applied")
+
+    def fault_started(self) -> datetime | None:
+        """When the action that applied the most recent fault started: anything active
+        before this moment cannot have been caused by the fault."""
+        event = self.timeline.last("fault_applied")
+        if event is None:
+            return None
+        started = event["data"].get("activity_started_at")
+        if isinstance(started, str):
+            return datetime.fromisoformat(started)
+        return datetime.fromisoformat(event["at"])
 
     def reference_time(self) -> tuple[datetime, str]:
         """The clock every deadline counts from: the last fault, else now (no fault seen,

@@ -37,6 +37,8 @@ EventKind = Literal[
     "rollbacks_started",
     "rollbacks_completed",
     "interrupted",
+    "alert_active_at_fault",
+    "stop_condition_tripped",
     "run_finished",
     "error",
 ]
@@ -56,7 +58,9 @@ ExpectationKind = Literal[
 # fault → restored.
 Measure = Literal["mttd", "notify", "mttr"]
 
-RunStatus = Literal["passed", "failed", "interrupted", "error"]
+# aborted: a stop condition tripped (exit 1); crashed: gameday itself died and
+# `gameday recover` finalised the run from what it had recorded.
+RunStatus = Literal["passed", "failed", "aborted", "interrupted", "error", "crashed"]
 
 
 class TimelineEvent(TypedDict):

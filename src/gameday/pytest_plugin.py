@@ -173,7 +173,7 @@ class ExperimentRunItem(ExpectationItem):
         outcome = parent.outcome()
         result = outcome.result
         self.user_properties.append(("report", str(outcome.report_dir)))
-        if result["status"] in ("error", "interrupted"):
+        if result["status"] in ("error", "interrupted", "crashed", "aborted"):
             raise ExpectationFailure(f"run {result['status']}: see {outcome.report_dir}")
         failed = [e for e in result["expectations"] if not e["passed"]]
         if failed:

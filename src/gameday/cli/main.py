@@ -43,7 +43,7 @@ def _register_commands() -> None:
     cli.add_command(lab.lab)
     cli.add_command(run.run)
     cli.add_command(run.validate)
-    for name in ("runbook", "coverage", "tabletop", "report"):
+    for name in ("runbook", "coverage", "tabletop", "report", "recover"):
         try:
             module = __import__(f"gameday.cli.{name}", fromlist=["command"])
         except ModuleNotFoundError as exc:

@@ -20,7 +20,9 @@ from gameday.report.terminal import summary_lines
 EXIT_BY_STATUS = {
     "passed": EXIT_OK,
     "failed": EXIT_EXPECTATION_FAILED,
+    "aborted": EXIT_EXPECTATION_FAILED,
     "interrupted": EXIT_INTERRUPTED,
+    "crashed": EXIT_ENVIRONMENT,
     "error": EXIT_ENVIRONMENT,
 }
 LAB_DIR = click.option(

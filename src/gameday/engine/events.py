@@ -20,12 +20,14 @@ class TimelineEvents(RunEventHandler):  # type: ignore[misc]
         *,
         remediation: set[str],
         on_started: Callable[[], None] | None = None,
+        on_method: Callable[[], None] | None = None,
         on_rollbacks: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self._timeline = timeline
         self._remediation = remediation
         self._on_started = on_started
+        self._on_method = on_method
         self._on_rollbacks = on_rollbacks
 
     def running(self, *args: Any, **kwargs: Any) -> None:
@@ -57,6 +59,8 @@ class TimelineEvents(RunEventHandler):  # type: ignore[misc]
 
     def start_method(self, experiment: Experiment) -> None:
         self._timeline.record("method_started", "method")
+        if self._on_method is not None:
+            self._on_method()
 
     def start_activity(self, activity: Activity) -> None:
         self._timeline.raise_if_interrupted()

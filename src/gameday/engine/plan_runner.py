@@ -32,7 +32,14 @@ from gameday.model import (
 )
 from gameday.record.files import write_json
 
-PRECEDENCE: tuple[RunStatus, ...] = ("interrupted", "error", "failed", "passed")
+PRECEDENCE: tuple[RunStatus, ...] = (
+    "interrupted",
+    "crashed",
+    "error",
+    "aborted",
+    "failed",
+    "passed",
+)
 
 
 @dataclass(frozen=True)

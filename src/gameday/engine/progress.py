@@ -32,6 +32,8 @@ LABELS = {
     "rollbacks_started": "rolling back",
     "rollbacks_completed": "rollbacks done",
     "interrupted": "INTERRUPTED",
+    "alert_active_at_fault": "already active at the fault",
+    "stop_condition_tripped": "STOP CONDITION TRIPPED",
     "run_finished": "run finished",
     "error": "ERROR",
 }

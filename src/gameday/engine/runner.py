@@ -9,16 +9,13 @@ in the ledger reverted, and result.json written with whatever was measured.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import logging
 import re
-import signal
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from chaoslib.configuration import load_configuration
@@ -28,19 +25,24 @@ from chaoslib.secret import load_secrets
 
 from gameday.context import RunContext
 from gameday.engine.events import TimelineEvents
+from gameday.engine.interrupts import InterruptGuard
+from gameday.engine.journal import journal_expectations
 from gameday.engine.progress import progress_for
+from gameday.engine.recovery import mark_run, recover_leftovers, running_runs
 from gameday.engine.reporting import find_runbook, write_report
+from gameday.engine.stop_conditions import StopConditionWatch, Trip
 from gameday.errors import EnvironmentProblem, InvalidInputError
 from gameday.experiment import Experiment, check_experiment, read_experiment
+from gameday.experiment.baseline import with_quiet_baseline
 from gameday.experiment.manual import for_manual_remediation
-from gameday.model import RESULT_SCHEMA, Expectation, ExperimentRef, RunResult
+from gameday.model import RESULT_SCHEMA, ExperimentRef, RunResult, TimelineEvent
 from gameday.observe.prometheus import Prometheus
 from gameday.observe.series import fetch_series
 from gameday.observe.watcher import AlertWatcher
-from gameday.record.files import EVENT_LOG_NAME, EventLog, write_json
+from gameday.record.files import EVENT_LOG_NAME, EXPECTATION_LOG_NAME, JsonLines, write_json
 from gameday.record.ledger import FaultLedger
 from gameday.record.redaction import Redactor, secret_values
-from gameday.record.timeline import Timeline
+from gameday.record.timeline import EventListener, Timeline
 from gameday.report.result_file import JOURNAL_NAME, write_result
 from gameday.targets import LAB_DIR_KEY, Target, fault_ledger, resolve_target
 from gameday.verify import verdicts
@@ -91,6 +93,7 @@ def prepare(experiment: Experiment, options: RunOptions) -> dict[str, Any]:
         if options.manual
         else copy.deepcopy(experiment.document)
     )
+    document = with_quiet_baseline(experiment, document)
     configuration = document.setdefault("configuration", {})
     if options.lab_dir is not None:
         configuration[LAB_DIR_KEY] = str(options.lab_dir.resolve())
@@ -123,49 +126,6 @@ def _target(document: dict[str, Any]) -> Target:
     return target
 
 
-class InterruptGuard:
-    """Ctrl-C and SIGTERM both interrupt the run the same way (KeyboardInterrupt, which
-    chaoslib answers with the rollbacks); once rollbacks start, signals wait for them.
-
-    chaoslib installs its own SIGTERM handler while it runs (one that its activity
-    wrapper swallows as a failed activity), so `install()` is called again from
-    inside the run.
-    """
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self, timeline: Timeline) -> None:
-        self.interrupted = False
-        self.rolling_back = False
-        self._timeline = timeline
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.rolling_back:
-            logger.warning("rolling back: ignoring signal %s until faults are undone", signum)
-            return
-        self.interrupted = True
-        self._timeline.interrupt_requested = True
-        raise KeyboardInterrupt
-
-    def start_rollbacks(self) -> None:
-        self.rolling_back = True
-        self._timeline.interrupt_requested = False
-
-    def install(self) -> None:
-        for sig in self.SIGNALS:
-            signal.signal(sig, self._handle)
-
-    @contextlib.contextmanager
-    def active(self) -> Iterator[InterruptGuard]:
-        previous = {sig: signal.getsignal(sig) for sig in self.SIGNALS}
-        self.install()
-        try:
-            yield self
-        finally:
-            for sig, old in previous.items():
-                signal.signal(sig, old)
-
-
 def _revert_leftovers(ledger: FaultLedger | None, timeline: Timeline, why: str) -> None:
     if ledger is None:
         return
@@ -176,60 +136,58 @@ def _revert_leftovers(ledger: FaultLedger | None, timeline: Timeline, why: str) 
             timeline.record("fault_reverted", f"{entry['fault']} ({why})")
 
 
-def _journal_expectations(
-    journal: dict[str, Any], judged: set[str]
-) -> tuple[list[Expectation], list[str]]:
-    """Failed activities that did not judge themselves (`judged`: the activities that
-    recorded an expectation): user probes fail the run (exit 1); failed remediation
-    fails it; a failed fault is an error (exit 3)."""
-    remediation = set()
-    for extension in journal.get("experiment", {}).get("extensions") or []:
-        if isinstance(extension, dict) and extension.get("name") == "gameday":
-            remediation = set(extension.get("remediation") or [])
-    expectations: list[Expectation] = []
-    errors: list[str] = []
-    for when, label in (("before", "before the fault"), ("after", "after the method")):
-        hypothesis = (journal.get("steady_states") or {}).get(when) or {}
-        for run in hypothesis.get("probes") or []:
-            activity = run.get("activity", {})
-            if run.get("tolerance_met", True) or activity.get("name") in judged:
-                continue
-            expectations.append(
-                Expectation(
-                    name=f"steady state {label}: {activity.get('name')}",
-                    kind="steady_state",
-                    alert=None,
-                    receiver=None,
-                    passed=False,
-                    measured_s=None,
-                    budget_s=None,
-                    message=f"{activity.get('name')} was not within its tolerance ({label})",
-                    activity=str(activity.get("name")),
-                )
-            )
-    for run in journal.get("run") or []:
-        activity = run.get("activity", {})
-        if run.get("status") != "failed" or activity.get("name") in judged:
-            continue
-        reason = "".join(run.get("exception") or []).strip().splitlines()[-1:] or ["failed"]
-        name = str(activity.get("name"))
-        if activity.get("name") in remediation or activity.get("type") == "probe":
-            expectations.append(
-                Expectation(
-                    name=f"{name} succeeds",
-                    kind="remediation" if activity.get("name") in remediation else "probe",
-                    alert=None,
-                    receiver=None,
-                    passed=False,
-                    measured_s=None,
-                    budget_s=None,
-                    message=f"{name} failed: {reason[0]}",
-                    activity=name,
-                )
-            )
-        else:
-            errors.append(f"action {name!r} failed: {reason[0]}")
-    return expectations, errors
+def _before_the_run(target: Target, ledger: FaultLedger | None, timeline: Timeline) -> None:
+    """Refuse a lab another live run uses; put right what a crashed run left (its
+    faults, its load) and tell the user to finalise its report."""
+    if target.lab is None or ledger is None:
+        return
+    busy = running_runs(target.lab)
+    if busy:
+        raise EnvironmentProblem(
+            f"another gameday run (pid {busy[0]['pid']}, {busy[0]['title']!r}) is using "
+            f"the lab in {target.lab.directory}",
+            hint="wait for it to finish, or stop it (Ctrl-C reverts its faults)",
+        )
+    left = recover_leftovers(target.lab, ledger)
+    for fault in left.reverted:
+        timeline.record("fault_reverted", f"{fault} (left by an earlier run)")
+    for problem in left.revert_errors:
+        timeline.record("error", f"could not revert {problem}")
+    if left.load_stopped:
+        logger.warning("stopped load an earlier run left running (pid %s)", left.load_stopped)
+    for crashed in left.crashed:
+        logger.warning(
+            "a run that crashed (pid %s) left %s unfinished: its faults are reverted; run "
+            "`gameday recover` to finalise its report",
+            crashed["pid"],
+            crashed["report_dir"],
+        )
+
+
+def _at_each_fault(watcher: AlertWatcher, context: RunContext) -> EventListener:
+    """List every alert already active when a fault begins (it cannot be credited to it)."""
+
+    def listen(event: TimelineEvent) -> None:
+        if event["kind"] == "fault_applied":
+            began = context.fault_started()
+            if began is not None:
+                watcher.note_fault(began)
+
+    return listen
+
+
+def _on_trip(
+    timeline: Timeline, ledger: FaultLedger | None, guard: InterruptGuard
+) -> Callable[[Trip], None]:
+    def tripped(trip: Trip) -> None:
+        data: dict[str, object] = {"condition": trip.condition.describe(), "seen": trip.seen}
+        if trip.value is not None:
+            data["value"] = trip.value
+        timeline.record("stop_condition_tripped", f"{trip.condition.name}: {trip.seen}", **data)
+        _revert_leftovers(ledger, timeline, f"stop condition {trip.condition.name!r}")
+        guard.abort()
+
+    return tripped
 
 
 def run_experiment_file(path: Path, options: RunOptions) -> RunOutcome:
@@ -251,8 +209,12 @@ def run_checked(experiment: Experiment, options: RunOptions) -> RunOutcome:
     report_dir = options.report_dir or default_report_dir(experiment.title)
     report_dir.mkdir(parents=True, exist_ok=True)
     timeline = Timeline()
-    # Each event is on disk as it happens: a crash of gameday itself loses nothing measured.
-    timeline.event_listeners.append(EventLog(report_dir / EVENT_LOG_NAME, redactor).append)
+    # Each event and verdict is on disk as it happens: a crash of gameday itself loses
+    # nothing measured (`gameday recover` builds the result from these logs).
+    timeline.event_listeners.append(JsonLines(report_dir / EVENT_LOG_NAME, redactor).append)
+    timeline.expectation_listeners.append(
+        JsonLines(report_dir / EXPECTATION_LOG_NAME, redactor).append
+    )
     printer = progress_for(label=options.label) if options.progress else None
     if printer is not None:
         timeline.event_listeners.append(printer.event)
@@ -261,20 +223,32 @@ def run_checked(experiment: Experiment, options: RunOptions) -> RunOutcome:
     context = RunContext(
         timeline=timeline, target=target, ledger=ledger, experiment_dir=experiment.path.parent
     )
-    _revert_leftovers(ledger, timeline, "left by an earlier run")
+    _before_the_run(target, ledger, timeline)
+    marker = (
+        mark_run(target.lab, report_dir=report_dir, title=experiment.title, path=experiment.path)
+        if target.lab is not None
+        else None
+    )
     timeline.record("run_started", experiment.title, path=str(experiment.path))
     watcher = AlertWatcher(
         timeline=timeline, prometheus_url=target.prometheus_url, sink_url=target.sink_url
     )
+    timeline.event_listeners.append(_at_each_fault(watcher, context))
     journal: dict[str, Any] = {"status": "interrupted", "run": [], "experiment": document}
-    interrupted = False
     watcher.start()
+    guard = InterruptGuard(timeline)
+    stop_watch = StopConditionWatch(
+        conditions=experiment.stop_conditions,
+        prometheus=Prometheus(target.prometheus_url, timeout=2),
+        on_trip=_on_trip(timeline, ledger, guard),
+    )
     try:
-        with context.activated(), InterruptGuard(timeline).active() as guard:
+        with context.activated(), guard.active():
             handler = TimelineEvents(
                 timeline,
                 remediation=set(experiment.remediation_names()),
                 on_started=guard.install,
+                on_method=stop_watch.start,
                 on_rollbacks=guard.start_rollbacks,
             )
             try:
@@ -288,18 +262,21 @@ def run_checked(experiment: Experiment, options: RunOptions) -> RunOutcome:
                 guard.start_rollbacks()
                 context.stop_load()
                 _revert_leftovers(ledger, timeline, "reverted by gameday after the run")
-            interrupted = guard.interrupted or journal.get("status") == "interrupted"
+                stop_watch.stop()
     finally:
         watcher.stop()
         if printer is not None:
-            timeline.event_listeners.clear()
+            timeline.event_listeners.remove(printer.event)
             timeline.wait_listeners.clear()
             printer.close()
-    timeline.record("run_finished", str(journal.get("status")))
+    aborted = stop_watch.tripped is not None
+    interrupted = guard.interrupted or (journal.get("status") == "interrupted" and not aborted)
+    timeline.record("run_finished", "aborted" if aborted else str(journal.get("status")))
     write_json(report_dir / JOURNAL_NAME, redactor.scrub_document(journal))
     judged = {str(e.get("activity")) for e in timeline.expectations if e.get("activity")}
-    extra, errors = _journal_expectations(journal, judged)
-    errors += [e["detail"] for e in timeline.events if e["kind"] == "error"]
+    extra, errors = journal_expectations(journal, judged)
+    if not aborted:
+        errors += [e["detail"] for e in timeline.events if e["kind"] == "error"]
     expectations = timeline.expectations + extra
     result = RunResult(
         schema=RESULT_SCHEMA,
@@ -310,7 +287,9 @@ def run_checked(experiment: Experiment, options: RunOptions) -> RunOutcome:
         ),
         started_at=timeline.started.isoformat(),
         ended_at=datetime.now(UTC).isoformat(),
-        status=verdicts.run_status(expectations, interrupted=interrupted, errors=errors),
+        status=verdicts.run_status(
+            expectations, interrupted=interrupted, errors=errors, aborted=aborted
+        ),
         chaostoolkit_status=str(journal.get("status")),
         manual=options.manual,
         timeline=timeline.events,
@@ -322,6 +301,8 @@ def run_checked(experiment: Experiment, options: RunOptions) -> RunOutcome:
     )
     result = redactor.scrub_document(result)
     write_result(report_dir, result)
+    if marker is not None:
+        marker.unlink(missing_ok=True)  # finished: nothing for `gameday recover` to do
     if options.write_report:
         write_report(report_dir, runbook)
     return RunOutcome(result=result, report_dir=report_dir)

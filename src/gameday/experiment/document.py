@@ -18,6 +18,7 @@ from typing import Any
 from gameday.documents import read_yaml
 from gameday.errors import InvalidInputError
 from gameday.experiment.extension import EXPECTATION_MODULES
+from gameday.experiment.guardrails import StopCondition, parse_stop_conditions
 from gameday.experiment.overrides import apply_overrides
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "read_experiment",
 ]
 
+DEFAULT_QUIET_WAIT_S = 120.0
+MAX_WAIT_S = 24 * 3600.0
 EXPERIMENT_HINT = (
     "an experiment is Chaos Toolkit YAML with 'title' and a 'method:' list of "
     "activities; a plan has an 'experiments:' list of paths"
@@ -140,10 +143,35 @@ class Experiment:
         return _activities(self.document.get("rollbacks"), str(self.path), "rollbacks")
 
     def gameday_extension(self) -> dict[str, Any]:
-        for extension in self.document.get("extensions") or []:
+        extensions = self.document.get("extensions")
+        for extension in extensions if isinstance(extensions, list) else []:
             if isinstance(extension, dict) and extension.get("name") == "gameday":
                 return extension
         return {}
+
+    @property
+    def stop_conditions(self) -> tuple[StopCondition, ...]:
+        """The guardrails of the experiment's gameday extension (a plan's included)."""
+        return parse_stop_conditions(
+            self.gameday_extension().get("stop_conditions"),
+            source=str(self.path),
+            where="extensions[gameday].stop_conditions",
+        )
+
+    @property
+    def quiet_baseline(self) -> bool:
+        """Whether the steady state requires the experiment's alerts to be inactive
+        before the fault (default: yes)."""
+        return self.gameday_extension().get("quiet_baseline", True) is not False
+
+    @property
+    def quiet_wait_s(self) -> float:
+        """How long the quiet baseline waits for earlier alerts to resolve."""
+        return float(self.gameday_extension().get("quiet_wait_s", DEFAULT_QUIET_WAIT_S))
+
+    def alert_names(self) -> list[str]:
+        """Every alert the experiment's expectations name, in order."""
+        return list(dict.fromkeys(expectation.alert for expectation in self.expectations()))
 
     def remediation_names(self) -> list[str]:
         names = self.gameday_extension().get("remediation") or []
@@ -259,7 +287,28 @@ def read_experiment(
     # Parsed now, so an activity that is not a mapping is refused before anything runs.
     _ = (experiment.steady_state, experiment.method, experiment.rollbacks)
     _check_remediation(experiment)
+    _check_extension(experiment)
     return experiment
+
+
+def _check_extension(experiment: Experiment) -> None:
+    extension = experiment.gameday_extension()
+    where = "extensions[gameday]"
+    quiet = extension.get("quiet_baseline", True)
+    if not isinstance(quiet, bool):
+        raise InvalidInputError(
+            f"quiet_baseline must be true or false, not {quiet!r}",
+            source=str(experiment.path),
+            where=f"{where}.quiet_baseline",
+        )
+    wait = extension.get("quiet_wait_s", DEFAULT_QUIET_WAIT_S)
+    if isinstance(wait, bool) or not isinstance(wait, int | float) or not 0 <= wait <= MAX_WAIT_S:
+        raise InvalidInputError(
+            f"quiet_wait_s must be a number of seconds from 0 to {MAX_WAIT_S:g}, not {wait!r}",
+            source=str(experiment.path),
+            where=f"{where}.quiet_wait_s",
+        )
+    _ = experiment.stop_conditions  # parsed now: a bad one is refused before anything runs
 
 
 def _check_remediation(experiment: Experiment) -> None:

@@ -12,6 +12,8 @@ EXPECTATION_MODULES = (
     "gameday.chaos.slo.probes",
     "gameday.chaos.promql.probes",
 )
+# The probe that keeps the baseline quiet (see experiment.baseline).
+QUIET_PROBE = ("gameday.chaos.alerts.probes", "alerts_quiet")
 # Alert probes whose `within_s` a plan's `deadlines: {ALERT: s}` sets.
 ALERT_DEADLINE_FUNCS = ("alert_fires", "notification_delivered")
 # The probes that wait for the system to be restored (`within_s` from the fault).

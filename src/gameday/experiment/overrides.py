@@ -6,6 +6,8 @@ Overrides (all optional):
                   the key `recovery` sets the within_s of slo_restored / query_restored
                   (every deadline counts from the fault)
   configuration:  values merged into the experiment's configuration
+  stop_conditions: a list added to the experiment's own (a plan's `stop_conditions:`
+                  guard every experiment of the plan; see experiment.guardrails)
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from typing import Any
 
 from gameday.errors import InvalidInputError
 from gameday.experiment.extension import ALERT_DEADLINE_FUNCS, LOAD_MODULE, RESTORATION_PROBES
+from gameday.experiment.guardrails import parse_stop_conditions
 
-KNOWN = ("load", "deadlines", "configuration")
+KNOWN = ("load", "deadlines", "configuration", "stop_conditions")
+LISTS = ("stop_conditions",)
+MAX_DEADLINE_S = 24 * 3600.0
 RECOVERY = "recovery"
 
 
@@ -35,14 +40,21 @@ def check_overrides(overrides: Any, *, source: str, where: str) -> dict[str, Any
                 where=f"{where}.{key}",
                 hint=f"overrides take: {', '.join(KNOWN)}",
             )
-        if not isinstance(value, dict):
+        if key in LISTS:
+            parse_stop_conditions(value, source=source, where=f"{where}.{key}")
+        elif not isinstance(value, dict):
             raise InvalidInputError(
                 f"override {key!r} must be a mapping", source=source, where=f"{where}.{key}"
             )
     for alert, seconds in (overrides.get("deadlines") or {}).items():
-        if not isinstance(seconds, int | float) or seconds <= 0:
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not 0 < seconds <= MAX_DEADLINE_S
+        ):
             raise InvalidInputError(
-                f"deadline for {alert!r} must be a positive number of seconds, not {seconds!r}",
+                f"deadline for {alert!r} must be a number of seconds from 0 to "
+                f"{MAX_DEADLINE_S:g}, not {seconds!r}",
                 source=source,
                 where=f"{where}.deadlines.{alert}",
             )
@@ -60,6 +72,10 @@ def apply_overrides(document: dict[str, Any], overrides: dict[str, Any]) -> dict
             provider = control.get("provider") or {}
             if provider.get("module") == LOAD_MODULE:
                 provider.setdefault("arguments", {}).update(overrides["load"])
+    if overrides.get("stop_conditions"):
+        _extension(result).setdefault("stop_conditions", []).extend(
+            copy.deepcopy(overrides["stop_conditions"])
+        )
     deadlines: dict[str, float] = dict(overrides.get("deadlines") or {})
     used: set[str] = set()
     for activity in result.get("method") or []:
@@ -81,3 +97,18 @@ def apply_overrides(document: dict[str, Any], overrides: dict[str, Any]) -> dict
             hint="name an alert its alert_fires/notification_delivered probes check, or recovery",
         )
     return result
+
+
+def _extension(document: dict[str, Any]) -> dict[str, Any]:
+    """The experiment's gameday extension block, added when it has none."""
+    extensions = document.setdefault("extensions", [])
+    if not isinstance(extensions, list):
+        raise InvalidInputError(
+            "'extensions' must be a list", where="extensions", hint="extensions: [{name: gameday}]"
+        )
+    for extension in extensions:
+        if isinstance(extension, dict) and extension.get("name") == "gameday":
+            return extension
+    extensions.append({"name": "gameday"})
+    found: dict[str, Any] = extensions[-1]
+    return found

@@ -5,6 +5,7 @@ description: …
 target: lab
 runbook: ../src/gameday/lab/assets/runbook.md   # relative to the plan
 load: {users: 10, spawn_rate: 10}                # default load for every experiment
+stop_conditions: [{alert: CustomerFacingOutage}]  # guard every experiment (guardrails)
 experiments:
   - redis-down.yaml                              # relative to the plan
   - path: pod-kill.yaml
@@ -22,6 +23,7 @@ from typing import Any
 from gameday.documents import read_yaml
 from gameday.errors import InvalidInputError
 from gameday.experiment.document import EXPERIMENT_HINT, Experiment, read_experiment
+from gameday.experiment.guardrails import parse_stop_conditions
 from gameday.experiment.overrides import check_overrides
 
 TARGETS = ("lab",)
@@ -86,7 +88,9 @@ def load_plan(path: Path) -> Plan:
         raise InvalidInputError(
             "'experiments' must be a non-empty list", source=source, where="experiments"
         )
-    entries = [_entry(item, index, path, load) for index, item in enumerate(raw)]
+    guards = document.get("stop_conditions")
+    parse_stop_conditions(guards, source=source, where="stop_conditions")
+    entries = [_entry(item, index, path, load, guards or []) for index, item in enumerate(raw)]
     runbook = document.get("runbook")
     runbook_path = (path.parent / runbook).resolve() if isinstance(runbook, str) else None
     if runbook_path is not None and not runbook_path.is_file():
@@ -107,7 +111,9 @@ def load_plan(path: Path) -> Plan:
     )
 
 
-def _entry(item: Any, index: int, plan_path: Path, load: dict[str, Any]) -> PlanEntry:
+def _entry(
+    item: Any, index: int, plan_path: Path, load: dict[str, Any], guards: list[Any]
+) -> PlanEntry:
     where = f"experiments[{index}]"
     if isinstance(item, str):
         relative, overrides = item, {}
@@ -131,6 +137,8 @@ def _entry(item: Any, index: int, plan_path: Path, load: dict[str, Any]) -> Plan
     merged = copy.deepcopy(overrides)
     if load:
         merged["load"] = {**load, **(overrides.get("load") or {})}
+    if guards:
+        merged["stop_conditions"] = [*guards, *(overrides.get("stop_conditions") or [])]
     try:
         loaded = read_experiment(experiment, merged)
     except InvalidInputError as exc:

@@ -112,6 +112,11 @@ class LabConfig:
         return self.directory / "run"
 
     @property
+    def load_pids_file(self) -> Path:
+        """The PIDs of the load generators runs started (for recovery after a crash)."""
+        return self.run / "load" / "locust.pids"
+
+    @property
     def load_targets_file(self) -> Path:
         """Prometheus file-based discovery of the load generator's metrics, while load runs."""
         return self.directory / "config" / "load-targets.json"

@@ -18,6 +18,8 @@ from gameday.errors import EnvironmentProblem
 from gameday.model import LoadSummary
 
 EXPORTER = Path(__file__).with_name("locust_exporter.py")
+WATCHDOG = Path(__file__).with_name("locust_watchdog.py")
+PARENT_ENV = "GAMEDAY_PARENT_PID"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
 
@@ -56,7 +58,7 @@ class LocustProcess:
         self.started_at: float | None = None
 
     def command(self) -> list[str]:
-        files = str(self.profile.locustfile)
+        files = f"{self.profile.locustfile},{WATCHDOG}"
         if self.profile.export_metrics:
             files += f",{EXPORTER}"
         return [
@@ -86,6 +88,7 @@ class LocustProcess:
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
+        env[PARENT_ENV] = str(os.getpid())  # Locust stops by itself if gameday dies
         if self.profile.export_metrics:
             env["GAMEDAY_LOAD_METRICS_PORT"] = str(self.metrics_port)
         with self.log_path.open("ab") as log:

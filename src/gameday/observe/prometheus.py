@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 import requests
@@ -106,3 +108,24 @@ class Prometheus:
             return requests.get(f"{self.url}/-/ready", timeout=self._timeout).status_code == 200
         except requests.RequestException:
             return False
+
+
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+def parse_timestamp(text: str) -> datetime | None:
+    """An RFC 3339 time as Prometheus and Alertmanager write it (nanoseconds, `Z`), or
+    None when it is empty or unreadable (Go's zero time included)."""
+    if not text or text.startswith("0001-01-01"):
+        return None
+    cleaned = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), text.strip())
+    try:
+        moment = datetime.fromisoformat(cleaned.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def active_since(alert: ActiveAlert) -> datetime | None:
+    """When this alert instance became active (pending), per Prometheus."""
+    return parse_timestamp(alert["active_at"])

@@ -11,7 +11,7 @@ import requests
 
 from gameday.errors import GamedayError
 from gameday.observe.notifications import Notification
-from gameday.observe.prometheus import Prometheus
+from gameday.observe.prometheus import Prometheus, active_since
 from gameday.record.timeline import Timeline
 
 logger = logging.getLogger("gameday.observe.watcher")
@@ -38,6 +38,29 @@ class AlertWatcher:
         self._stop.set()
         self._thread.join(timeout=5)
         self.poll()  # one last look, so what just happened is not lost
+
+    def note_fault(self, began: datetime) -> None:
+        """Record every alert instance that was already active when a fault began at
+        `began` (per Prometheus' activeAt): the fault cannot be credited with them."""
+        try:
+            alerts = self._prometheus.alerts()
+        except GamedayError as exc:
+            logger.warning("could not list the alerts active at the fault: %s", exc.message)
+            return
+        for alert in alerts:
+            since = active_since(alert)
+            if since is None or since >= began:
+                continue
+            before = round((began - since).total_seconds(), 3)
+            self._timeline.record(
+                "alert_active_at_fault",
+                f"{_describe(alert['labels'])} already {alert['state']} {before:.1f}s "
+                "before the fault",
+                alert=alert["alertname"],
+                labels=alert["labels"],
+                state=alert["state"],
+                before_s=before,
+            )
 
     def _loop(self) -> None:
         while not self._stop.wait(INTERVAL_S):

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from gameday.model import TimelineEvent
 from gameday.record.redaction import Redactor
 
 EVENT_LOG_NAME = "events.jsonl"
+EXPECTATION_LOG_NAME = "expectations.jsonl"
 
 
 def write_json(path: Path, document: Any) -> Path:
@@ -23,15 +24,33 @@ def write_json(path: Path, document: Any) -> Path:
     return path
 
 
-class EventLog:
-    """Appends each timeline event to a JSON-lines file as it happens (scrubbed of
-    secrets), so what a run measured survives even if gameday itself is killed."""
+class JsonLines:
+    """Appends each record (a timeline event, an expectation) to a JSON-lines file as it
+    happens, scrubbed of secrets, so what a run measured survives even if gameday itself
+    is killed (`gameday recover` reads it back)."""
 
     def __init__(self, path: Path, redactor: Redactor) -> None:
         self.path = path
         self._redactor = redactor
 
-    def append(self, event: TimelineEvent) -> None:
-        line = json.dumps(self._redactor.scrub_document(event), default=str)
+    def append(self, record: Mapping[str, Any]) -> None:
+        line = json.dumps(self._redactor.scrub_document(record), default=str)
         with self.path.open("a", encoding="utf-8") as stream:
             stream.write(line + "\n")
+
+
+def read_json_lines(path: Path) -> list[dict[str, Any]]:
+    """Every whole record of a JSON-lines file (a torn last line is skipped)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    records: list[dict[str, Any]] = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records

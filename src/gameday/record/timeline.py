@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from gameday.model import EventKind, Expectation, TimelineEvent
 
 EventListener = Callable[[TimelineEvent], None]
+ExpectationListener = Callable[[Expectation], None]
 WaitListener = Callable[[str, float], None]
 
 
@@ -29,6 +30,7 @@ class Timeline:
         # finalizer is swallowed ("Exception ignored in ..."), so waits raise it again.
         self.interrupt_requested = False
         self.event_listeners: list[EventListener] = []
+        self.expectation_listeners: list[ExpectationListener] = []
         self.wait_listeners: list[WaitListener] = []
 
     def record(
@@ -66,11 +68,19 @@ class Timeline:
     def start_activity(self, name: str) -> None:
         """The activity running in this thread (chaoslib runs background ones in threads)."""
         self._current.activity = name
+        self._current.started = datetime.now(UTC)
+
+    def activity_started_at(self) -> datetime | None:
+        """When the activity running in this thread started (None outside an activity)."""
+        started: datetime | None = getattr(self._current, "started", None)
+        return started
 
     def expect(self, expectation: Expectation) -> None:
         expectation.setdefault("activity", getattr(self._current, "activity", None))
         with self._lock:
             self._expectations.append(expectation)
+        for listener in self.expectation_listeners:
+            listener(expectation)
 
     @property
     def events(self) -> list[TimelineEvent]:

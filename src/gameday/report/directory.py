@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from gameday.errors import InvalidInputError
-from gameday.model import RunResult
+from gameday.model import PLAN_RESULT_NAME, PLAN_SCHEMA, RunResult
 from gameday.report.result_file import RESULT_NAME, read_result
 
 __all__ = [
@@ -29,8 +29,9 @@ __all__ = [
     "seconds_between",
 ]
 
-PLAN_RESULT_NAME = "plan-result.json"
-PLAN_SCHEMA = "gameday.plan/1"
+# Runs that did not complete their course, and the events that say why.
+INCOMPLETE = frozenset({"aborted", "interrupted", "error", "crashed"})
+PROBLEM_EVENTS = frozenset({"error", "interrupted", "stop_condition_tripped"})
 # Plan statuses of experiments that never ran.
 NOT_RUN = frozenset({"skipped", "not_run", "pending", "cancelled"})
 
@@ -78,14 +79,15 @@ class ExperimentReport:
         return self.result is None and self.status in NOT_RUN
 
     def problem(self) -> str | None:
-        """Why the run did not complete (error or interrupted), None when it completed."""
+        """Why the run did not complete (aborted, interrupted, error, crashed), None when it
+        completed."""
         if self.result is None:
             if self.status in ("passed", "failed") or self.skipped:
                 return None
             return f"no {RESULT_NAME} (status {self.status})"
-        if self.result["status"] not in ("error", "interrupted"):
+        if self.result["status"] not in INCOMPLETE:
             return None
-        events = [e for e in self.result["timeline"] if e["kind"] in ("error", "interrupted")]
+        events = [e for e in self.result["timeline"] if e["kind"] in PROBLEM_EVENTS]
         detail = events[-1]["detail"] if events else self.result["chaostoolkit_status"]
         return f"run {self.result['status']}: {detail}"
 

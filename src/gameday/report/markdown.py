@@ -16,7 +16,15 @@ from gameday.verify.verdicts import shortfall
 
 __all__ = ["markdown_text", "render_summary"]
 
-_ICONS = {"passed": "✅", "failed": "❌", "interrupted": "⚠️", "error": "💥", "skipped": "⏭️"}
+_ICONS = {
+    "passed": "✅",
+    "failed": "❌",
+    "aborted": "🛑",
+    "interrupted": "⚠️",
+    "error": "💥",
+    "crashed": "💥",
+    "skipped": "⏭️",
+}
 _SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
 _MAX_FAILURES = 15
 

@@ -28,8 +28,10 @@ __all__ = ["STATUS_LABELS", "render_html"]
 STATUS_LABELS = {
     "passed": "PASSED",
     "failed": "FAILED",
+    "aborted": "ABORTED",
     "interrupted": "INTERRUPTED",
     "error": "ERROR",
+    "crashed": "CRASHED",
 }
 
 _MINOR_KINDS = frozenset(
@@ -62,7 +64,8 @@ header.verdict { background: #fff; border-bottom: 1px solid var(--line); border-
   padding: 22px 0 18px; }
 header.st-passed { border-top-color: var(--pass); }
 header.st-failed { border-top-color: var(--fail); }
-header.st-interrupted { border-top-color: var(--warn); }
+header.st-interrupted, header.st-aborted { border-top-color: var(--warn); }
+header.st-crashed { border-top-color: var(--err); }
 header.st-error { border-top-color: var(--err); }
 .eyebrow { color: var(--muted); font-size: 12px; letter-spacing: .06em; text-transform: uppercase; }
 h1 { font-size: 24px; line-height: 1.25; margin: 4px 0 12px; }
@@ -75,9 +78,10 @@ h3 { font-size: 13px; margin: 0 0 10px; color: var(--muted); text-transform: upp
 .badge.big { font-size: 26px; padding: 6px 18px; border-radius: 10px; letter-spacing: .06em; }
 .st-passed .badge.big, .badge.st-passed { background: var(--pass-bg); color: var(--pass); }
 .st-failed .badge.big, .badge.st-failed { background: var(--fail-bg); color: var(--fail); }
-.st-interrupted .badge.big, .badge.st-interrupted {
+.st-interrupted .badge.big, .badge.st-interrupted, .st-aborted .badge.big, .badge.st-aborted {
   background: var(--warn-bg); color: var(--warn); }
-.st-error .badge.big, .badge.st-error { background: var(--err-bg); color: var(--err); }
+.st-error .badge.big, .badge.st-error, .st-crashed .badge.big, .badge.st-crashed {
+  background: var(--err-bg); color: var(--err); }
 .badge.st-other, .st-other .badge.big { background: var(--other-bg); color: var(--other); }
 .counts { font-size: 17px; }
 .counts strong { font-size: 20px; }

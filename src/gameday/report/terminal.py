@@ -8,8 +8,10 @@ from gameday.verify.verdicts import shortfall
 VERDICTS = {
     "passed": "PASSED",
     "failed": "FAILED",
+    "aborted": "ABORTED by a stop condition (rolled back)",
     "interrupted": "INTERRUPTED (rolled back)",
     "error": "ERROR",
+    "crashed": "CRASHED (recovered)",
 }
 
 

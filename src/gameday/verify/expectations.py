@@ -8,6 +8,8 @@ was seen: "the probe's start"). Reports render these verdicts, never re-judge.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from gameday.model import Expectation, ExpectationKind, Measure
 
 __all__ = [
@@ -17,8 +19,17 @@ __all__ = [
     "notification_not_delivered",
     "objectives_hold",
     "over_budget",
+    "quiet_baseline",
     "restored",
 ]
+
+
+def _already_active(alert: str, preexisting: Sequence[tuple[str, float]]) -> str:
+    """'RedisDown was already firing 42.0s before the fault; it cannot be attributed to it'"""
+    state, before = max(preexisting, key=lambda item: item[1])
+    return (
+        f"{alert} was already {state} {before:.1f}s before the fault; it cannot be attributed to it"
+    )
 
 
 def over_budget(measured_s: float, budget_s: float) -> str:
@@ -73,14 +84,22 @@ def alert_fires(
     firing_after_s: float | None,
     pending_after_s: float | None = None,
     overtime_s: float = 0,
+    preexisting: Sequence[tuple[str, float]] = (),
 ) -> Expectation:
     """The alert was seen firing `firing_after_s` seconds after the reference (None: not
-    within the deadline nor the overtime watched after it). Measures the MTTD."""
+    within the deadline nor the overtime watched after it). Measures the MTTD.
+
+    `preexisting` lists instances that were already active when the fault began, as
+    (state, seconds before the fault): they are never credited to the fault. Only an
+    instance that became active after the fault (also one that resolved and fired again)
+    counts."""
     state = f"pending from +{pending_after_s:.1f}s" if pending_after_s is not None else ""
     missing = (
         f"{alert} did not fire within {within_s:g}s of {reference}, "
         f"nor {overtime_s:g}s later ({state or 'never pending'})"
     )
+    if firing_after_s is None and preexisting:
+        missing = _already_active(alert, preexisting)
     passed, message = _timed_message(f"{alert} fired", firing_after_s, within_s, reference, missing)
     return _expectation(
         "alert_fires",
@@ -168,6 +187,22 @@ def notification_not_delivered(
         receiver=receiver,
         budget_s=during_s,
     )
+
+
+def quiet_baseline(
+    alerts: Sequence[str], *, still_active: Sequence[str], waited_s: float
+) -> Expectation:
+    """Before the fault, none of the experiment's alerts may be pending or firing:
+    `still_active` are those that were, after waiting `waited_s` for them to resolve."""
+    name = "quiet baseline: " + ", ".join(alerts) + " not active before the fault"
+    if still_active:
+        message = (
+            f"not quiet: {', '.join(still_active)} still active after waiting "
+            f"{waited_s:.0f}s; a fault now could not be credited with them"
+        )
+        return _expectation("steady_state", name, False, message)
+    waited = f" (waited {waited_s:.0f}s for earlier alerts to resolve)" if waited_s >= 1 else ""
+    return _expectation("steady_state", name, True, f"none of them active{waited}")
 
 
 def objectives_hold(

@@ -36,11 +36,18 @@ def measurements(expectations: list[Expectation]) -> Measurements:
 
 
 def run_status(
-    expectations: list[Expectation], *, interrupted: bool, errors: list[str]
+    expectations: list[Expectation],
+    *,
+    interrupted: bool,
+    errors: list[str],
+    aborted: bool = False,
 ) -> RunStatus:
-    """interrupted beats error beats failed beats passed."""
+    """interrupted (by a person) beats aborted (by a stop condition) beats error beats
+    failed beats passed."""
     if interrupted:
         return "interrupted"
+    if aborted:
+        return "aborted"
     if errors:
         return "error"
     if not all(e["passed"] for e in expectations):

@@ -144,3 +144,107 @@ def test_nobody_paged_passes_and_a_page_fails_naming_it(fake_run: FakeRun) -> No
             "oncall-pager", during_s=1, configuration=fake_run.monitoring.configuration
         )
     assert [e["passed"] for e in fake_run.context.timeline.expectations] == [True, False]
+
+
+def test_an_alert_firing_before_the_fault_is_not_credited_to_it(fake_run: FakeRun) -> None:
+    fake_run.monitoring.alert("RedisDown", "firing", active_for_s=42)
+    fake_run.fault()
+    with pytest.raises(
+        ActivityFailed,
+        match=r"RedisDown was already firing 4[12]\.\ds before the fault; it cannot be "
+        r"attributed to it",
+    ):
+        alert_fires(
+            "RedisDown",
+            within_s=0.5,
+            overtime_s=0,
+            configuration=fake_run.monitoring.configuration,
+        )
+    [expectation] = fake_run.context.timeline.expectations
+    assert not expectation["passed"] and expectation["measured_s"] is None
+
+
+def test_an_alert_that_resolves_and_fires_again_after_the_fault_counts_from_it(
+    fake_run: FakeRun,
+) -> None:
+    fake_run.monitoring.alert("RedisDown", "firing", active_for_s=30)
+    fake_run.fault()
+    later(0.3, lambda: fake_run.monitoring.resolve("RedisDown"))
+    later(0.6, lambda: fake_run.monitoring.alert("RedisDown", "pending"))
+    later(0.9, lambda: fake_run.monitoring.alert("RedisDown", "firing"))
+    seen = alert_fires("RedisDown", within_s=10, configuration=fake_run.monitoring.configuration)
+    assert 0.8 <= seen["firing_after_s"] < 3
+    assert fake_run.context.timeline.expectations[0]["passed"]
+
+
+def test_a_repeated_page_of_an_earlier_alert_is_not_a_new_delivery(fake_run: FakeRun) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    fake_run.fault()
+    earlier = datetime.now(UTC) - timedelta(seconds=60)
+    fake_run.monitoring.deliver("RedisDown", "oncall-pager", starts_at=earlier)
+    with pytest.raises(ActivityFailed, match="was not delivered to oncall-pager"):
+        notification_delivered(
+            "RedisDown",
+            "oncall-pager",
+            within_s=0.3,
+            overtime_s=0,
+            configuration=fake_run.monitoring.configuration,
+        )
+    # ... and nobody was paged by the fault either.
+    notification_not_delivered(
+        "oncall-pager", during_s=0.3, configuration=fake_run.monitoring.configuration
+    )
+
+
+def test_a_page_for_an_instance_active_before_the_fault_does_not_count(
+    fake_run: FakeRun,
+) -> None:
+    # Pending before the fault, firing (and paged, startsAt after the fault) after it.
+    fake_run.monitoring.alert("CameraOffline", "pending", active_for_s=3, camera="camera-1")
+    fake_run.fault()
+    fake_run.monitoring.alert("CameraOffline", "firing", camera="camera-1")
+    fake_run.monitoring.deliver("CameraOffline", "oncall-pager", camera="camera-1")
+    with pytest.raises(ActivityFailed, match="was not delivered"):
+        notification_delivered(
+            "CameraOffline",
+            "oncall-pager",
+            within_s=0.3,
+            overtime_s=0,
+            configuration=fake_run.monitoring.configuration,
+        )
+    fake_run.monitoring.alert("CameraOffline", "firing", camera="camera-2")
+    fake_run.monitoring.deliver("CameraOffline", "oncall-pager", camera="camera-2")
+    found = notification_delivered(
+        "CameraOffline", "oncall-pager", within_s=5, configuration=fake_run.monitoring.configuration
+    )
+    assert found["record"]["labels"]["camera"] == "camera-2"
+
+
+def test_the_quiet_baseline_waits_for_earlier_alerts_to_resolve(fake_run: FakeRun) -> None:
+    from gameday.chaos.alerts.probes import alerts_quiet
+
+    fake_run.context.record("steady_state_started", "steady state before the fault")
+    fake_run.monitoring.alert("HighErrorRate", "firing", active_for_s=20)
+    later(0.6, lambda: fake_run.monitoring.resolve("HighErrorRate"))
+    assert alerts_quiet(
+        ["RedisDown", "HighErrorRate"], wait_s=5, configuration=fake_run.monitoring.configuration
+    )
+    [expectation] = fake_run.context.timeline.expectations
+    assert expectation["passed"] and expectation["kind"] == "steady_state"
+    assert "waited" in expectation["message"]
+
+
+def test_a_baseline_that_stays_noisy_fails_naming_what_is_active(fake_run: FakeRun) -> None:
+    from gameday.chaos.alerts.probes import alerts_quiet
+
+    fake_run.context.record("steady_state_started", "steady state before the fault")
+    fake_run.monitoring.alert("HighErrorRate", "firing", active_for_s=20)
+    with pytest.raises(ActivityFailed, match=r"not quiet: HighErrorRate \(firing\) still active"):
+        alerts_quiet(["HighErrorRate"], wait_s=0.5, configuration=fake_run.monitoring.configuration)
+    # After the method the alerts the fault caused may still be resolving: not judged.
+    fake_run.context.record("steady_state_started", "steady state after the method")
+    assert alerts_quiet(
+        ["HighErrorRate"], wait_s=0.5, configuration=fake_run.monitoring.configuration
+    )
+    assert len(fake_run.context.timeline.expectations) == 1

@@ -18,14 +18,17 @@ from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
 from gameday.chaos.expectations import seconds_since, settle, watch_from
-from gameday.context import run_context
+from gameday.context import RunContext, run_context
+from gameday.errors import GamedayError
 from gameday.observe.notifications import Notification
-from gameday.observe.prometheus import ActiveAlert, Prometheus
+from gameday.observe.polling import poll_until
+from gameday.observe.prometheus import ActiveAlert, Prometheus, active_since, parse_timestamp
 from gameday.verify import expectations as verdicts
 
 __all__ = [
     "alert_does_not_fire",
     "alert_fires",
+    "alerts_quiet",
     "notification_delivered",
     "notification_not_delivered",
 ]
@@ -39,10 +42,18 @@ def _matches(alert: ActiveAlert, name: str, labels: dict[str, str] | None) -> bo
     return all(alert["labels"].get(key) == value for key, value in (labels or {}).items())
 
 
-def _firing_offset(prometheus: Prometheus, alert: str, since: datetime) -> float | None:
-    """Seconds from `since` to the first evaluation that had `alert` firing, per ALERTS."""
+def _selector(labels: dict[str, str]) -> str:
+    def quoted(value: str) -> str:
+        return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+    return ",".join(f'{key}="{quoted(value)}"' for key, value in sorted(labels.items()))
+
+
+def _firing_offset(prometheus: Prometheus, labels: dict[str, str], since: datetime) -> float | None:
+    """Seconds from `since` to the first evaluation that had this alert instance firing,
+    per Prometheus' ALERTS series."""
     window = max(1, int((datetime.now(UTC) - since).total_seconds()) + 1)
-    selector = f'ALERTS{{alertname="{alert}",alertstate="firing"}}'
+    selector = f'ALERTS{{{_selector(labels)},alertstate="firing"}}'
     first = prometheus.query_value(f"min(min_over_time(timestamp({selector})[{window}s:1s]))")
     if first is None:
         return None
@@ -62,18 +73,27 @@ def alert_fires(
 
     The time from the fault to firing is the MTTD. When the deadline passes,
     the probe fails but keeps watching up to `overtime_s` more seconds to say
-    by how much the budget was missed. Returns the times seen (seconds after
-    the fault) and Prometheus' `activeAt` for the alert.
+    by how much the budget was missed. An instance that was already pending or
+    firing when the fault began is never credited to it (the probe fails saying
+    so), unless it resolves and fires again after the fault. Returns the times
+    seen (seconds after the fault) and Prometheus' `activeAt` for the alert.
     """
     context = run_context(configuration)
     prometheus = Prometheus(context.target.prometheus_url)
     since, reference = context.reference_time()
+    began = context.fault_started() or since
     seen: dict[str, float] = {}
     active_at: list[str] = []
+    preexisting: dict[frozenset[tuple[str, str]], tuple[str, float]] = {}
 
     def fired() -> ActiveAlert | None:
         for candidate in prometheus.alerts():
             if not _matches(candidate, alert, labels):
+                continue
+            became = active_since(candidate)
+            if became is not None and became < began:
+                before = (began - became).total_seconds()
+                preexisting[frozenset(candidate["labels"].items())] = (candidate["state"], before)
                 continue
             if candidate["state"] not in seen:
                 seen[candidate["state"]] = seconds_since(since)
@@ -90,11 +110,11 @@ def alert_fires(
         overtime_s=overtime_s,
         what=f"{alert} to fire",
     )
-    mttd = seen.get("firing") if polled.met else None
-    if mttd is not None and "pending" not in seen:
+    mttd = seen.get("firing") if polled.value is not None else None
+    if polled.value is not None and mttd is not None and "pending" not in seen:
         # Already firing when this probe first looked (it started late): take the
         # time from Prometheus' own ALERTS series instead of this probe's first look.
-        mttd = _firing_offset(prometheus, alert, since) or mttd
+        mttd = _firing_offset(prometheus, polled.value["labels"], since) or mttd
     settle(
         context,
         verdicts.alert_fires(
@@ -104,6 +124,7 @@ def alert_fires(
             firing_after_s=mttd,
             pending_after_s=seen.get("pending"),
             overtime_s=overtime_s,
+            preexisting=list(preexisting.values()),
         ),
     )
     assert polled.value is not None  # settled: it fired
@@ -161,6 +182,43 @@ def alert_does_not_fire(
     return {"alert": alert, "silent_for_s": during_s}
 
 
+def _active_before_fault(
+    context: RunContext, prometheus: Prometheus, alert: str
+) -> tuple[datetime | None, list[dict[str, str]]]:
+    """When the fault began, and the instances of `alert` already active then: those the
+    run listed at the fault, and those Prometheus still shows active since before it."""
+    began = context.fault_started()
+    if began is None:
+        return None, []
+    instances = [
+        {str(k): str(v) for k, v in labels.items()}
+        for event in context.timeline.events
+        if event["kind"] == "alert_active_at_fault"
+        and event["data"].get("alert") == alert
+        and isinstance(labels := event["data"].get("labels"), dict)
+    ]
+    try:
+        for candidate in prometheus.alerts():
+            became = active_since(candidate)
+            if candidate["alertname"] == alert and became is not None and became < began:
+                instances.append(candidate["labels"])
+    except GamedayError as exc:
+        logger.warning("could not ask Prometheus which alerts were active: %s", exc.message)
+    return began, instances
+
+
+def _repeat(record: Notification, earlier: tuple[datetime | None, list[dict[str, str]]]) -> bool:
+    """A delivery about an instance that began before the fault: not caused by it."""
+    began, instances = earlier
+    if began is None:
+        return False
+    started = parse_timestamp(record.get("starts_at", ""))
+    if started is not None and started < began:
+        return True
+    labels = record.get("labels") or {}
+    return any(all(labels.get(k) == v for k, v in instance.items()) for instance in instances)
+
+
 def _deliveries(
     sink_url: str, *, alert: str | None, receiver: str | None, status: str
 ) -> list[Notification]:
@@ -192,15 +250,20 @@ def notification_delivered(
 
     The time from the fault to the delivery is the time to notify. When the
     deadline passes, the probe fails but keeps watching up to `overtime_s` more
-    seconds to say by how much the budget was missed.
+    seconds to say by how much the budget was missed. A delivery about an alert
+    instance that was already active when the fault began (a repeat of an
+    earlier firing, or its resolution) is not a new delivery and never counts.
     """
     context = run_context(configuration)
     sink_url = context.target.sink_url
     since, reference = context.reference_time()
+    earlier = _active_before_fault(context, Prometheus(context.target.prometheus_url), alert)
 
     def delivered() -> Notification | None:
         for record in _deliveries(sink_url, alert=alert, receiver=receiver, status=status):
-            if datetime.fromisoformat(record["received_at"]) >= since:
+            if datetime.fromisoformat(record["received_at"]) >= since and not _repeat(
+                record, earlier
+            ):
                 return record
         return None
 
@@ -253,14 +316,23 @@ def notification_not_delivered(
 ) -> dict[str, Any]:
     """Expect no firing notification (of `alert`, or of any alert) to reach `receiver`
     for `during_s` seconds after the fault: e.g. a single replica kill pages no one.
+    A repeat of an alert that was already active before the fault does not count.
     """
     context = run_context(configuration)
     sink_url = context.target.sink_url
     since, reference = context.reference_time()
+    began = context.fault_started()
 
     def paged() -> Notification | None:
         found = _deliveries(sink_url, alert=alert, receiver=receiver, status="firing")
-        return next((r for r in found if datetime.fromisoformat(r["received_at"]) >= since), None)
+        return next(
+            (
+                r
+                for r in found
+                if datetime.fromisoformat(r["received_at"]) >= since and not _repeat(r, (began, []))
+            ),
+            None,
+        )
 
     polled = watch_from(
         context,
@@ -281,3 +353,48 @@ def notification_not_delivered(
         ),
     )
     return {"receiver": receiver, "silent_for_s": during_s}
+
+
+def alerts_quiet(
+    alerts: list[str],
+    wait_s: float = 120,
+    configuration: Configuration = None,
+    secrets: Secrets = None,
+) -> bool:
+    """Expect none of `alerts` to be pending or firing before the fault (the quiet
+    baseline), waiting up to `wait_s` seconds for earlier ones (a previous experiment's)
+    to resolve. gameday adds this probe to every experiment's steady state, for the
+    alerts the experiment checks, unless its extension says `quiet_baseline: false`.
+
+    After the method (the steady state is checked again then) it holds without
+    judging: the alerts the fault caused may still be resolving.
+    """
+    context = run_context(configuration)
+    if context.phase() == "steady state after the method":
+        return True
+    prometheus = Prometheus(context.target.prometheus_url)
+    wanted = set(alerts)
+    still: list[str] = []
+
+    def quiet() -> bool | None:
+        active = {
+            f"{a['alertname']} ({a['state']})"
+            for a in prometheus.alerts()
+            if a["alertname"] in wanted
+        }
+        still[:] = sorted(active)
+        return True if not active else None
+
+    polled = poll_until(
+        quiet,
+        timeout_s=wait_s,
+        interval_s=0.5,
+        on_wait=lambda left: context.waiting(f"{', '.join(still)} to resolve first", left),
+    )
+    settle(
+        context,
+        verdicts.quiet_baseline(
+            sorted(wanted), still_active=[] if polled.met else still, waited_s=polled.elapsed_s
+        ),
+    )
+    return True

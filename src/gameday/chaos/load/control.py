@@ -30,6 +30,7 @@ from chaoslib.types import Configuration, Experiment, Secrets
 
 from gameday.context import RunContext, run_context
 from gameday.errors import GamedayError
+from gameday.lab import processes
 from gameday.load.locust_process import LoadProfile, LocustProcess
 from gameday.load.locustfile import DEFAULT_LOCUSTFILE, find_locustfile
 from gameday.load.session import LoadSession
@@ -107,6 +108,9 @@ def before_experiment_control(
         run.record("error", f"load did not start: {exc.message}")
         raise InterruptExecution(f"load did not start: {exc.message}") from exc
     run.load = session
+    if session.process.pid is not None:
+        # Found again by `gameday recover` if this process dies without stopping it.
+        processes.record_pids(target.lab.load_pids_file, {"locust": session.process.pid})
     run.record(
         "load_started",
         f"{profile.users} users on {profile.host} ({profile.locustfile.name})",
