@@ -55,6 +55,7 @@ _WORD_COMPARATOR = re.compile(
     r"(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<unit>%|[a-zA-Z]+)?",
     re.IGNORECASE,
 )
+_SIZE_UNITS = frozenset({"b", "kb", "mb", "gb", "tb", "pb", "kib", "mib", "gib", "tib"})
 _SYMBOL_THRESHOLD = re.compile(r"(<=|>=|≤|≥|<|>)\s*\d")
 
 _WORD_TO_SYMBOL = {
@@ -140,7 +141,11 @@ def threshold_in(text: str) -> str | None:
     if match:
         symbol = _WORD_TO_SYMBOL[match.group("word").lower()]
         unit = match.group("unit") or ""
-        unit = unit if unit == "%" or unit.lower() in _UNIT_SECONDS else ""
+        unit = (
+            unit
+            if unit == "%" or (unit.lower() in _UNIT_SECONDS or unit.lower() in _SIZE_UNITS)
+            else ""
+        )
         return f"{symbol} {match.group('num')}{unit}"
     return None
 

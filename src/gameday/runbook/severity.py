@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["SEVERITIES", "normalise_severity"]
+__all__ = ["SEVERITIES", "normalise_severity", "stated_severity"]
 
 SEVERITIES = ("critical", "warning", "info")
 
@@ -48,6 +48,23 @@ def _numbered(level: int) -> str:
     if level <= 2:
         return "critical"
     return "warning" if level == 3 else "info"
+
+
+def stated_severity(text: str | None) -> str | None:
+    """The severity as a sentence writes it ("P2 - respond within 30 minutes" → "P2"),
+    the earliest level or word that names one; None when the text names none."""
+    if not text:
+        return None
+    found: list[tuple[int, str]] = []
+    number = _NUMBERED.search(text)
+    if number:
+        found.append((number.start(), number.group(0)))
+    word = _WORD.search(text)
+    if word:
+        found.append((word.start(), word.group(0)))
+    if found:
+        return min(found)[1].strip()
+    return next((circle for circle in _CIRCLES if circle in text), None)
 
 
 def normalise_severity(text: str | None) -> str | None:
