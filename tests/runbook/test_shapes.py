@@ -80,3 +80,45 @@ def test_the_severity_scale() -> None:
     assert normalise_severity("Medium") == "warning"
     assert stated_severity("P2 - respond within 30 minutes") == "P2"
     assert stated_severity("nothing here") is None
+
+
+def test_front_matter_names_the_alert_and_its_fields() -> None:
+    runbook = parse_runbook(CORPUS / "front-matter-page.md")
+    alert = runbook.alerts[0]
+    assert alert.name == "EdgeCertificateExpiringSoon"
+    assert (alert.severity, alert.for_) == ("warning", "1h")
+    assert alert.meaning.startswith("A certificate served by the edge proxies")
+    assert "front matter" in alert.sources
+
+
+def test_plain_text_labels_and_unquoted_commands() -> None:
+    runbook = parse_runbook(CORPUS / "plain-text-alerts.md")
+    assert runbook.alert_names() == ["CoreDnsServfailHigh", "CoreDnsLatencyHigh"]
+    procedure = runbook.procedure(runbook.alerts[0].procedure)
+    assert procedure is not None
+    assert [c.text for c in procedure.commands] == [
+        "kubectl -n kube-system get pods -l k8s-app=kube-dns",
+        "kubectl -n kube-system rollout restart deploy/coredns",
+    ]
+
+
+def test_a_definition_list_of_alerts() -> None:
+    runbook = parse_runbook(CORPUS / "definition-list.md")
+    disk = runbook.alert("BrokerDiskAlmostFull")
+    assert disk is not None and (disk.threshold, disk.for_) == ("> 90%", "10m")
+    rebalancing = runbook.alert("ConsumerGroupRebalancing")
+    assert rebalancing is not None and (rebalancing.threshold, rebalancing.for_) == (None, "5m")
+
+
+def test_steps_written_in_a_table_cell_with_line_breaks() -> None:
+    runbook = parse_runbook(CORPUS / "confluence-export.md")
+    alert = runbook.alert("CheckoutPaymentFailures")
+    assert alert is not None
+    assert alert.meaning == "Payment authorisations fail for more than 2% of orders for 5 minutes"
+    procedure = runbook.procedure(alert.procedure)
+    assert procedure is not None
+    assert [step.text for step in procedure.steps][1] == (
+        "Switch to the backup PSP: payctl psp use backup"
+    )
+    assert [c.text for c in procedure.commands] == ["payctl psp use backup"]
+    assert not runbook.services  # "Checkout Service" titles an alert table, not an inventory

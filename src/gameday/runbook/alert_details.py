@@ -303,7 +303,7 @@ def complete_alerts(
 ) -> None:
     """Fill each alert from its home section and tie it to its procedure."""
     homes = {id(home) for home in collector.homes.values()}
-    procedures = list(by_section.values())
+    procedures = [*by_section.values(), *collector.procedures]
     for alert in collector.alerts():
         home = collector.homes.get(alert.name)
         if home is not None:

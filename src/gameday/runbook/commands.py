@@ -21,6 +21,7 @@ __all__ = [
     "inline_commands",
     "labelled_commands",
     "looks_like_command_line",
+    "plain_commands",
 ]
 
 SHELL_LANGUAGES = frozenset(
@@ -84,6 +85,20 @@ def inline_commands(text: Text, line: int, *, instruction: bool = False) -> list
         for code in text.codes()
         if check(code)
     ]
+
+
+_AFTER_COLON = re.compile(r":\s+(?:\$\s+)?(\S.*?)\s*\.?$")
+
+
+def plain_commands(text: Text, line: int) -> list[Command]:
+    """A command written without code marks after a step's colon ("Restart them: kubectl
+    -n dns rollout restart deploy/coredns"); [] when the text has code spans."""
+    if text.codes():
+        return []
+    match = _AFTER_COLON.search(text.plain)
+    if match and is_command(match.group(1)) and " " in match.group(1):
+        return [Command(match.group(1), "shell", line)]
+    return []
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ def build_runbook(
         alerts=collector.alerts(),
         slos=extract_slos(document),
         severity_levels=extract_severity_levels(document),
-        procedures=list(by_section.values()),
+        procedures=[*by_section.values(), *collector.procedures],
         escalation=extract_escalation(document),
         contacts=extract_contacts(document),
         dashboards=extract_dashboards(document),

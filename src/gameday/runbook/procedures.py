@@ -3,7 +3,10 @@
 A section is a procedure when it says what to do: an ordered list (each item
 a step, code blocks inside an item are its commands), bold labels followed by
 command blocks ("**Step 1: Check the pool**" + ```bash), or command blocks
-whose comments number the steps ("# Step 1: Deploy green").
+whose comments number the steps ("# Step 1: Deploy green"). In a section that
+says what to do (an alert's own, one an alert links to, a Mitigation) each
+sentence of a paragraph that is an instruction ("Inspect the DLQ: `aws sqs …`",
+"If lag grows, page the team") is a step too.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from gameday.runbook.commands import (
     commands_in,
     inline_commands,
     looks_like_command_line,
+    plain_commands,
 )
 from gameday.runbook.commands import labelled_commands as _labelled_commands
 from gameday.runbook.document import Document, Fence, ListBlock, Paragraph, Section, Table, Text
@@ -24,6 +28,7 @@ from gameday.runbook.vocabulary import procedure_rank
 
 __all__ = [
     "COMMAND_LANGUAGES",
+    "cell_steps",
     "commands_in",
     "extract_procedures",
     "extract_rollback_triggers",
@@ -165,6 +170,34 @@ def _paragraph_steps(text: Text, line: int, label_section: str) -> list[Step]:
     return steps
 
 
+_NUMBERING = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|[-*•·])\s+")
+
+
+def cell_steps(text: Text, line: int) -> list[Step]:
+    """The steps a table cell spells out ("1. Check X<br>2. Fail over: `payctl use b`"):
+    each line (numbering dropped) a step, or the instructions of a one-line cell;
+    [] for a cell that only names a procedure ("Failover", "[link](#failover)")."""
+    if text.hrefs():
+        return []
+    lines = text.lines()
+    if len(lines) <= 1:
+        if _NUMBERING.match(text.plain):
+            lines = [text]
+        else:
+            return _paragraph_steps(text, line, "")
+    steps: list[Step] = []
+    for part in lines:
+        plain = _NUMBERING.sub("", part.plain)
+        if not plain:
+            continue
+        commands = [
+            *inline_commands(part, line, instruction=True),
+            *plain_commands(part, line),
+        ]
+        steps.append(Step(plain, tuple(commands), line))
+    return steps
+
+
 def _steps(
     section: Section, label_section: str = "", *, home: bool = False
 ) -> tuple[list[Step], list[Command]]:
@@ -208,6 +241,7 @@ def _steps(
                     )
                     item_commands = [
                         *inline_commands(item.text, item.line, instruction=instruction),
+                        *plain_commands(item.text, item.line),
                         *(cmd for fence in item.fences() for cmd in commands_in(fence)),
                     ]
                     for sub in item.sublists():

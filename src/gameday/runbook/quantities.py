@@ -137,8 +137,11 @@ def threshold_in(text: str) -> str | None:
         return None
     if _SYMBOL_THRESHOLD.search(text):
         return text.strip().rstrip(".")
-    match = _WORD_COMPARATOR.search(text)
-    if match:
+    for match in _WORD_COMPARATOR.finditer(text):
+        unit = match.group("unit") or ""
+        before = text[: match.start()].rstrip().lower()
+        if unit.lower() in _UNIT_SECONDS and before.endswith(("for", "since", "lasting")):
+            continue  # "rebalancing for over 5 minutes" is how long, not a threshold
         symbol = _WORD_TO_SYMBOL[match.group("word").lower()]
         unit = match.group("unit") or ""
         unit = (

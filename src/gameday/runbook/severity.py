@@ -2,9 +2,15 @@
 
 Schemes seen in runbooks: words (critical, high, warning, minor, info …, also
 in German, French, Spanish and Russian), numbered levels (S1–S4, SEV-1, P0–P5,
-"Priority 2"), paging words (page, ticket) and coloured circles. Numbered
-levels map 0–2 → critical (they page), 3 → warning, 4–5 → info. The text as
-written is kept next to the normalised value (`Alert.severity_stated`).
+"Priority 2"), paging words (page, ticket) and coloured circles.
+
+The rule: numbered levels 0–2 → critical, 3 → warning, 4–5 → info. P1/SEV1
+(and SEV0/P0) are critical pages everywhere; P2/SEV2 is, in PagerDuty's,
+Atlassian's and Google SRE's practice alike, a high-urgency major incident
+that someone answers now, so it is critical too; P3 is worked in hours
+(warning); P4/P5 are informational. Words follow the same line: high, major,
+urgent, page → critical; medium, minor, ticket → warning; low → info. The
+text as written is kept next to the normalised value (`Alert.severity_stated`).
 """
 
 from __future__ import annotations
