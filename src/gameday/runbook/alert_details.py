@@ -16,15 +16,16 @@ from urllib.parse import unquote
 
 from gameday.runbook.alerts import apply_fields, block_fields
 from gameday.runbook.collector import AlertCollector
-from gameday.runbook.document import Fence, ListBlock, Paragraph, Section, slugify
+from gameday.runbook.document import Document, Fence, ListBlock, Paragraph, Section, Table, slugify
 from gameday.runbook.fields import Field
 from gameday.runbook.model import Alert, Procedure
 from gameday.runbook.names import loose_key
-from gameday.runbook.procedures import owning_procedure
-from gameday.runbook.quantities import for_in, response_in, threshold_in
+from gameday.runbook.procedures import owning_procedure, pure_label
+from gameday.runbook.quantities import for_in, parse_duration, response_in, threshold_in
+from gameday.runbook.severity import normalise_severity, stated_severity
 from gameday.runbook.vocabulary import page_section_kind, procedure_rank
 
-__all__ = ["alert_owners", "complete_alerts", "resolve_procedure"]
+__all__ = ["alert_owners", "answering_sections", "complete_alerts", "resolve_procedure"]
 
 _ESCALATE = re.compile(r"\b(escalat\w*|page the|eskalier\w*|escalad\w*|эскалир\w*)", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -75,19 +76,80 @@ def _fields(home: Section, homes: set[int], name: str) -> list[Field]:
 def _meaning(home: Section, homes: set[int]) -> str:
     for section in _describing(home, homes):
         for block in section.blocks:
-            if isinstance(block, Paragraph) and block.text.label() is None:
+            if (
+                isinstance(block, Paragraph)
+                and block.text.label() is None
+                and pure_label(block.text) is None
+            ):
                 text = block.text.plain
                 if len(text) > 3:
                     return text
     return ""
 
 
+_KEYWORD = re.compile(r"^\W*[^\W\d]+(?:[ -][^\W\d]+)?\W*", re.UNICODE)
+_RESPONSE_TITLE = re.compile(r"respon|ack|sla|реакц|reaktion|réponse", re.IGNORECASE)
+
+
+def _section_texts(section: Section) -> Iterator[str]:
+    """The text of a section's heading after its keyword ("Severity: P2" → "P2"), then
+    of its paragraphs, list items and table cells."""
+    rest = section.bare_title
+    keyword = _KEYWORD.match(rest)
+    if keyword:
+        rest = rest[keyword.end() :]
+    if rest.strip():
+        yield rest.strip()
+    for block in section.blocks:
+        if isinstance(block, Paragraph):
+            yield from (line.plain for line in block.text.lines())
+        elif isinstance(block, ListBlock):
+            yield from (item.text.plain for item in block.items)
+        elif isinstance(block, Table):
+            yield from (" ".join(cell.plain for cell in row) for row in block.rows)
+
+
+def _severity_sections(
+    collector: AlertCollector, alert: Alert, home: Section, homes: set[int]
+) -> None:
+    """A Severity / Priority / Urgency / Response-time section of the alert's own page
+    states its severity and response time ("P2 - respond within 30 minutes")."""
+    for section in home.descendants():
+        if id(section) in homes or page_section_kind(section.bare_title) != "severity":
+            continue
+        fields = [
+            item
+            for block in section.blocks
+            if not isinstance(block, Fence)
+            for group in block_fields(block)
+            for item in group
+            if item.key in ("severity", "response")
+        ]
+        if fields:
+            apply_fields(collector, alert.name, fields, home, source=alert.sources[0])
+        texts = list(_section_texts(section))
+        if alert.severity is None or "severity" in alert.inferred:
+            stated = next((found for text in texts if (found := stated_severity(text))), None)
+            if stated is not None and normalise_severity(stated):
+                collector.set(alert, "severity", stated)
+        if alert.response_time is None:
+            response = next((found for text in texts if (found := response_in(text))), None)
+            if response is None and _RESPONSE_TITLE.search(section.bare_title):
+                response = next((text for text in texts if parse_duration(text) is not None), None)
+            if response is not None:
+                collector.set(alert, "response_time", response)
+
+
 def _complete(collector: AlertCollector, alert: Alert, home: Section, homes: set[int]) -> None:
     fields = _fields(home, homes, alert.name)
     if fields:
         apply_fields(collector, alert.name, fields, home, source=alert.sources[0])
+    _severity_sections(collector, alert, home, homes)
     if not alert.meaning:
         collector.set(alert, "meaning", _meaning(home, homes))
+    if not alert.meaning and alert.threshold and len(alert.threshold.split()) >= 3:
+        # "Fires when: less than 5 % space left on /" says what the alert means
+        collector.set(alert, "meaning", alert.threshold)
     prose = [text for section in _describing(home, homes) for text in _paragraphs(section)]
     for text in prose:
         if alert.for_ is None and (duration := for_in(text)):
@@ -126,6 +188,66 @@ def resolve_procedure(ref: str, procedures: list[Procedure]) -> Procedure | None
     return None
 
 
+def _section_for(ref: str, document: Document) -> Section | None:
+    """The section of this page a procedure reference names: "#anchor", "this-page.md#anchor"
+    or the section's title."""
+    ref = unquote(ref).strip()
+    if "#" in ref:
+        path, _, wanted = ref.partition("#")
+        own = document.path.name if document.path is not None else ""
+        if path and (not own or path.rsplit("/", 1)[-1] != own):
+            return None
+    elif "/" in ref or "://" in ref:
+        return None
+    else:
+        wanted = ref
+    lowered, slug = wanted.strip().lower(), slugify(wanted)
+    if not lowered:
+        return None
+    for section in document.sections[1:]:
+        if lowered in (section.anchor, section.title.lower(), section.bare_title.lower()) or (
+            slug == section.anchor
+        ):
+            return section
+    return None
+
+
+def answering_sections(document: Document, collector: AlertCollector) -> list[Section]:
+    """Sections that answer an alert without being its home: the one its Procedure
+    column or link names ("[link](#retries)"), or one whose title carries its name
+    ("## Handling PaymentRetriesExhausted"). Each is read as that alert's procedure."""
+    homes = {id(home) for home in collector.homes.values()}
+    found: list[Section] = []
+
+    def add(section: Section | None) -> None:
+        if section is None or section.level == 0 or any(section is known for known in found):
+            return
+        if any(id(node) in homes for node in (section, *section.ancestors())):
+            return
+        found.append(section)
+
+    for alert in collector.alerts():
+        if alert.procedure and "procedure" not in alert.inferred:
+            add(_section_for(alert.procedure, document))
+            continue
+        if alert.name in collector.homes:
+            continue
+        keys = [
+            key for key in (loose_key(alert.name), *map(loose_key, alert.aliases)) if len(key) >= 6
+        ]
+        for section in document.sections[1:]:
+            title = loose_key(section.bare_title)
+            if any(key in title for key in keys) and not _groups(section, collector):
+                add(section)
+                break
+    return found
+
+
+def _groups(section: Section, collector: AlertCollector) -> bool:
+    """The section lists alerts (a table or list naming them), rather than answering one."""
+    return any(place is section for places in collector.places.values() for place in places)
+
+
 def _home_procedure(home: Section, by_section: dict[int, Procedure]) -> Procedure | None:
     if id(home) in by_section:
         return by_section[id(home)]
@@ -144,9 +266,17 @@ def _tie(
     alert: Alert,
     by_section: dict[int, Procedure],
     procedures: list[Procedure],
+    document: Document | None = None,
 ) -> None:
     if alert.procedure and "procedure" not in alert.inferred:
         found = resolve_procedure(alert.procedure, procedures)
+        if found is None and document is not None:
+            # a link to a section whose steps a larger procedure holds, or to one without steps
+            section = _section_for(alert.procedure, document)
+            if section is not None:
+                found = owning_procedure(section, by_section)
+                if found is None:
+                    alert.procedure = section.bare_title or section.title
         if found is not None:
             alert.procedure = found.title
         return
@@ -166,15 +296,19 @@ def _tie(
         collector.set(alert, "procedure", found.title, inferred=True)
 
 
-def complete_alerts(collector: AlertCollector, by_section: dict[int, Procedure]) -> None:
+def complete_alerts(
+    collector: AlertCollector,
+    by_section: dict[int, Procedure],
+    document: Document | None = None,
+) -> None:
     """Fill each alert from its home section and tie it to its procedure."""
     homes = {id(home) for home in collector.homes.values()}
-    procedures = list(by_section.values())
+    procedures = [*by_section.values(), *collector.procedures]
     for alert in collector.alerts():
         home = collector.homes.get(alert.name)
         if home is not None:
             _complete(collector, alert, home, homes)
-        _tie(collector, alert, by_section, procedures)
+        _tie(collector, alert, by_section, procedures, document)
 
 
 def alert_owners(collector: AlertCollector) -> dict[int, str]:

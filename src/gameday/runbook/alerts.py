@@ -3,16 +3,20 @@
 Read from, in order of authority:
 
 - tables with an alert column (Alert | Severity | Meaning | Response | Procedure),
-  several names to a cell allowed ("| S1 | `A`, `B` |"), and two-column
+  several names to a cell allowed ("| S1 | `A`, `B` |"), steps written in a
+  procedure cell ("1. …<br>2. …") becoming the row's procedure, and two-column
   label tables ("| Alert | `X` |", "| Severity | P1 |");
-- definition labels: "**Alert:** `X`" followed by "**Severity:** CRITICAL",
-  "**Threshold:** …" in the same paragraph, list or section;
+- definition labels: "**Alert:** `X`" (or a plain "Alert: X" opening a paragraph
+  of labels) followed by "**Severity:** CRITICAL", "**Threshold:** …" in the
+  same paragraph, list or section;
+- YAML front matter ("alert: X", "severity: warning");
 - headings: "Alert: X", identifier headings in an alerts or severity
   section, and headings whose section is about one alert (its fields, or
   Meaning / Impact / Diagnosis / Mitigation subsections);
 - the page title, when the page is about one alert;
 - list items "**Name**: meaning" in sections about alerts or named after a
   severity ("🔴 Critical (15-minute response)");
+- definition lists ("Name" then ": Severity: critical", ": what it means");
 - Prometheus rules in YAML code blocks;
 - mentions in prose: "Alert: `X`", "the `X` alert", "X alert fires".
 
@@ -34,14 +38,16 @@ from gameday.runbook.document import (
     ListItem,
     Paragraph,
     Section,
+    Span,
     Table,
     Text,
     slugify,
 )
 from gameday.runbook.embedded_rules import rules_in_fence
 from gameday.runbook.fields import Field, fields_in, table_fields
-from gameday.runbook.model import Rule
+from gameday.runbook.model import Procedure, Rule
 from gameday.runbook.names import clean_name, is_identifier, plausible_name
+from gameday.runbook.procedures import cell_steps
 from gameday.runbook.quantities import for_in, threshold_in
 from gameday.runbook.severity import normalise_severity
 from gameday.runbook.vocabulary import (
@@ -162,7 +168,9 @@ def _names_in_cell(cell: Text) -> list[str]:
     return [clean_name(plain)] if plain else []
 
 
-def _table_alerts(collector: AlertCollector, section: Section, table: Table) -> None:
+def _table_alerts(
+    collector: AlertCollector, section: Section, table: Table, titles: frozenset[str] = frozenset()
+) -> None:
     name_col = None
     for index, header in enumerate(table.header):
         lowered = header.lower()
@@ -181,7 +189,20 @@ def _table_alerts(collector: AlertCollector, section: Section, table: Table) -> 
     )
     response_col = _table_column(table, "response", words=("response", "ack"))
     procedure_col = _table_column(
-        table, "procedure", words=("procedure", "runbook", "playbook", "remediation", "action")
+        table,
+        "procedure",
+        words=(
+            "procedure",
+            "runbook",
+            "playbook",
+            "remediation",
+            "action",
+            "resolution",
+            "steps",
+            "mitigation",
+            "what to do",
+            "how to fix",
+        ),
     )
     threshold_col = _table_column(
         table, "threshold", words=("threshold", "condition", "trigger", "fires when")
@@ -210,6 +231,22 @@ def _table_alerts(collector: AlertCollector, section: Section, table: Table) -> 
         procedure = None
         if procedure_cell is not None and procedure_cell.plain:
             procedure = next(iter(procedure_cell.hrefs()), None) or procedure_cell.plain
+            steps = (
+                cell_steps(procedure_cell, line)
+                if procedure_cell.plain.lower() not in titles
+                else []
+            )
+            names = _names_in_cell(name_cell)
+            if steps and names and procedure_col is not None:
+                written = Procedure(
+                    title=f"{names[0]}: {table.header[procedure_col]}",
+                    steps=tuple(steps),
+                    commands=tuple(command for step in steps for command in step.commands),
+                    anchor=slugify(f"{names[0]} {table.header[procedure_col]}"),
+                    line=line,
+                )
+                collector.procedures.append(written)
+                procedure = written.title
         link = next(iter(name_cell.hrefs()), None)
         meaning = text(meaning_col) or ""
         threshold = text(threshold_col)
@@ -327,6 +364,21 @@ def block_fields(block: Paragraph | ListBlock | Table) -> Iterator[list[Field]]:
                 yield found
 
 
+def _defines_alert(item: Field, group: list[Field], block: Paragraph | ListBlock | Table) -> bool:
+    """An alert label that starts an alert's block: "**Alert:** X", a table row, or a
+    plain "Alert: X" line opening a paragraph of labels when X is an identifier."""
+    if item.key != "alert":
+        return False
+    if item.bold or isinstance(block, Table):
+        return True
+    return (
+        isinstance(block, Paragraph)
+        and item is group[0]
+        and len(group) >= 2
+        and is_identifier(clean_name(item.text))
+    )
+
+
 def _label_starts(section: Section) -> list[tuple[str, int]]:
     """(alert name, block index) of each "**Alert:** X" label among the section's blocks."""
     starts: list[tuple[str, int]] = []
@@ -335,7 +387,7 @@ def _label_starts(section: Section) -> list[tuple[str, int]]:
             continue
         for group in block_fields(block):
             for item in group:
-                if item.key == "alert" and (item.bold or isinstance(block, Table)):
+                if _defines_alert(item, group, block):
                     name = _name_from_field(item)
                     if name is not None and all(index != start for _, start in starts):
                         starts.append((name, index))
@@ -387,7 +439,7 @@ def _field_alerts(collector: AlertCollector, section: Section) -> list[str]:
             continue
         for group in block_fields(block):
             for item in group:
-                if item.key == "alert" and (item.bold or isinstance(block, Table)):
+                if _defines_alert(item, group, block):
                     name = _name_from_field(item)
                     if name is None:
                         continue
@@ -541,6 +593,33 @@ def _loose(text: str) -> str:
     return "".join(char for char in text.lower() if char.isalnum())
 
 
+def _front_matter_alerts(collector: AlertCollector, document: Document) -> None:
+    """YAML front matter naming the page's alert(s) ("alert: X", "alerts: [X, Y]") and
+    its fields ("severity: warning", "for: 1h", "summary: …")."""
+    data = document.front_matter
+    names: list[str] = []
+    fields: list[Field] = []
+    for key, value in data.items():
+        kind = field_key(key) or ("alert" if key.lower() in ("alerts", "alertnames") else None)
+        if kind is None or value in (None, "", []):
+            continue
+        if kind == "alert":
+            values = value if isinstance(value, list) else [value]
+            names.extend(clean_name(str(item)) for item in values if isinstance(item, str))
+        elif isinstance(value, str | int | float):
+            fields.append(Field(kind, key, Text((Span(str(value)),)), 1, bold=False))
+    names = [name for name in names if _name_allowed(name, strict=False)]
+    if not names:
+        return
+    home = page_title_section(document) or document.root
+    for name in names:
+        collector.add(
+            name, "front matter", home.line, home=home if len(names) == 1 else None, where=home
+        )
+        if fields:
+            apply_fields(collector, name, fields, home, source="front matter")
+
+
 # --- lists ----------------------------------------------------------------------------
 
 
@@ -600,6 +679,73 @@ def _list_alerts(collector: AlertCollector, section: Section, block: ListBlock) 
             apply_fields(collector, name, sub_fields, section)
 
 
+# --- definition lists -----------------------------------------------------------------
+
+
+def _definition_groups(section: Section) -> Iterator[tuple[str, int, list[Text]]]:
+    """Definition-list entries ("Term\n: definition\n: definition", a blank line
+    between term and definitions allowed): (term, line, definitions)."""
+    pending: tuple[str, int] | None = None
+    for block in section.blocks:
+        if not isinstance(block, Paragraph):
+            pending = None
+            continue
+        lines = block.text.lines()
+        term: tuple[str, int] | None = pending
+        definitions: list[Text] = []
+        pending = None
+        for offset, line in enumerate(lines):
+            if line.plain.startswith(":"):
+                definitions.append(_strip_colon(line))
+                continue
+            if term is not None and definitions:
+                yield term[0], term[1], definitions
+            term, definitions = (line.plain, block.line + offset), []
+        if term is not None and definitions:
+            yield term[0], term[1], definitions
+        elif term is not None and len(lines) == 1:
+            pending = term
+
+
+def _strip_colon(line: Text) -> Text:
+    spans = list(line.spans)
+    first = spans[0]
+    spans[0] = Span(first.text.lstrip()[1:].lstrip(), first.strong, first.code, first.href)
+    return Text(tuple(span for span in spans if span.text))
+
+
+def _definition_alerts(collector: AlertCollector, section: Section) -> None:
+    """Alerts written as a definition list: the term is the name, each definition a
+    labelled field ("Severity: critical") or the meaning."""
+    context = _alert_context(section)
+    for term, line, definitions in _definition_groups(section):
+        name = clean_name(term)
+        fields: list[Field] = []
+        for offset, definition in enumerate(definitions):
+            found = fields_in(definition, line + 1 + offset)
+            if found:
+                fields.extend(found)
+            elif definition.plain:
+                fields.append(Field("meaning", "", definition, line + 1 + offset, bold=False))
+        stated = any(item.key in ("severity", "threshold", "expr", "for") for item in fields)
+        if not _name_allowed(name, strict=True) or not (context or stated):
+            continue
+        if not is_identifier(name) and not context:
+            continue
+        meaning = next((item.text for item in fields if item.key == "meaning"), "")
+        duration = for_in(meaning)
+        collector.add(
+            name,
+            "list",
+            line,
+            where=section,
+            threshold=threshold_in(meaning),
+            for_=duration[0] if duration else None,
+        )
+        if fields:
+            apply_fields(collector, name, fields, section, source="list")
+
+
 # --- mentions -------------------------------------------------------------------------
 
 _PLAIN_MENTION = re.compile(r"\balert\s*:\s*([A-Z][A-Za-z0-9_:]+)")
@@ -654,10 +800,15 @@ def extract_alerts(
     """Alerts in document order, with their homes; embedded rules are appended to `rules`."""
     collector = AlertCollector(page)
     _split_alert_blocks(document)
+    titles = frozenset(
+        title.lower()
+        for section in document.sections
+        for title in (section.title, section.bare_title)
+    )
     for section in document.sections:
         for block in section.blocks:
             if isinstance(block, Table):
-                _table_alerts(collector, section, block)
+                _table_alerts(collector, section, block, titles)
     defined_in: dict[int, list[str]] = {}
     for section in document.sections:
         names = _field_alerts(collector, section)
@@ -665,6 +816,9 @@ def extract_alerts(
             defined_in[id(section)] = names
             if len(names) == 1:
                 collector.homes.setdefault(names[0], section)
+    _front_matter_alerts(collector, document)
+    for section in document.sections:
+        _definition_alerts(collector, section)
     for section in document.sections:
         for block in section.blocks:
             if isinstance(block, ListBlock):

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 
 from gameday.runbook.document import Section
-from gameday.runbook.model import Alert, normalise_name
+from gameday.runbook.model import Alert, Procedure, normalise_name
 from gameday.runbook.quantities import parse_duration, prometheus_duration
 from gameday.runbook.severity import normalise_severity
 
@@ -29,6 +29,8 @@ class AlertCollector:
         self._alerts: dict[str, Alert] = {}
         self.homes: dict[str, Section] = {}
         self.places: dict[str, list[Section]] = {}
+        # procedures written inside an alert's table row rather than in a section
+        self.procedures: list[Procedure] = []
         self.page = page
 
     def __contains__(self, name: str) -> bool:

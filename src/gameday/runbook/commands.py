@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from gameday.runbook.document import Fence, Text
 from gameday.runbook.model import Command
 
-__all__ = ["COMMAND_LANGUAGES", "Labelled", "commands_in", "inline_commands", "labelled_commands"]
+__all__ = [
+    "COMMAND_LANGUAGES",
+    "Labelled",
+    "commands_in",
+    "inline_commands",
+    "labelled_commands",
+    "looks_like_command_line",
+    "plain_commands",
+]
 
 SHELL_LANGUAGES = frozenset(
     {"bash", "sh", "shell", "console", "zsh", "shell-session", "shellsession", "powershell", "ps1"}
@@ -56,12 +64,41 @@ def is_command(code: str) -> bool:
     return tool.startswith(("./", "/", "~/")) or tool.endswith("ctl")
 
 
-def inline_commands(text: Text, line: int) -> list[Command]:
+_PROGRAM = re.compile(r"^(?:\$\s*)?[a-z][\w.-]*(?:\s+\S+)+$")
+
+
+def looks_like_command_line(code: str) -> bool:
+    """Inline code an instruction gives to run: a known command, or a lower-case program
+    name followed by arguments ("payoutctl pause --all", "svc-restart worker-3")."""
+    text = code.strip()
+    if is_command(text):
+        return True
+    return bool(_PROGRAM.match(text)) and not re.search(r"[(){}\[\]]|\b(?:by|and|or)\b", text)
+
+
+def inline_commands(text: Text, line: int, *, instruction: bool = False) -> list[Command]:
+    """The commands among a text's inline code spans; in an instruction ("Stop payouts:
+    `payoutctl pause --all`") any program with arguments counts."""
+    check = looks_like_command_line if instruction else is_command
     return [
         Command(code.strip().removeprefix("$ "), "shell", line)
         for code in text.codes()
-        if is_command(code)
+        if check(code)
     ]
+
+
+_AFTER_COLON = re.compile(r":\s+(?:\$\s+)?(\S.*?)\s*\.?$")
+
+
+def plain_commands(text: Text, line: int) -> list[Command]:
+    """A command written without code marks after a step's colon ("Restart them: kubectl
+    -n dns rollout restart deploy/coredns"); [] when the text has code spans."""
+    if text.codes():
+        return []
+    match = _AFTER_COLON.search(text.plain)
+    if match and is_command(match.group(1)) and " " in match.group(1):
+        return [Command(match.group(1), "shell", line)]
+    return []
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
@@ -33,6 +34,7 @@ __all__ = [
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(\n|\Z)", re.DOTALL)
 _DECORATION = re.compile(r"^[\W_]+", re.UNICODE)
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _SEPARATOR = re.compile(r"^\s*(?::|-|–|—|=)\s*")
 
 
@@ -213,6 +215,7 @@ class Document:
     root: Section
     sections: list[Section]
     path: Path | None = None
+    front_matter: dict[str, Any] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -252,7 +255,11 @@ def _spans(node: SyntaxTreeNode, strong: bool = False, href: str | None = None) 
     for child in node.children:
         kind = child.type
         if kind == "text":
-            yield Span(child.content, strong=strong, href=href)
+            # "<br>" in a table cell (Confluence and wiki exports) is a line break
+            for index, part in enumerate(_BREAK.split(child.content)):
+                if index:
+                    yield Span("\n", strong=strong, href=href)
+                yield Span(part, strong=strong, href=href)
         elif kind == "code_inline":
             yield Span(child.content, strong=strong, code=True, href=href)
         elif kind in ("softbreak", "hardbreak"):
@@ -345,12 +352,18 @@ def _table(node: SyntaxTreeNode) -> Table:
     return Table(header, rows, _line(node), row_lines)
 
 
-def _strip_front_matter(text: str) -> str:
+def _split_front_matter(text: str) -> tuple[str, dict[str, Any]]:
+    """The page without its YAML front matter (as many empty lines, to keep line
+    numbers), and the front matter's keys ({} when there is none or it is not a mapping)."""
     match = _FRONT_MATTER.match(text)
     if not match:
-        return text
-    # keep line numbers: replace the front matter with as many empty lines
-    return "\n" * match.group(0).count("\n") + text[match.end() :]
+        return text, {}
+    try:
+        data = yaml.safe_load(match.group(1) or "")
+    except yaml.YAMLError:
+        data = None
+    keys = {str(key): value for key, value in data.items()} if isinstance(data, dict) else {}
+    return "\n" * match.group(0).count("\n") + text[match.end() :], keys
 
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
@@ -358,7 +371,8 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "striketh
 
 def parse_document(text: str, source: str) -> Document:
     """Parse Markdown into sections; content before the first heading lives in the root section."""
-    tokens = _MARKDOWN.parse(_strip_front_matter(text))
+    body, front_matter = _split_front_matter(text)
+    tokens = _MARKDOWN.parse(body)
     tree = SyntaxTreeNode(tokens)
     root = Section(title="", level=0, line=1)
     sections: list[Section] = []
@@ -385,4 +399,4 @@ def parse_document(text: str, source: str) -> Document:
             current = section
         else:
             current.blocks.append(block)
-    return Document(source=source, root=root, sections=[root, *sections])
+    return Document(source=source, root=root, sections=[root, *sections], front_matter=front_matter)

@@ -42,6 +42,8 @@ def extract_services(document: Document) -> list[Service]:
                 first = block.header[0].lower()
                 if not any(word in first for word in ("service", "component", "name", "part")):
                     continue
+                if any(word in first for word in ("alert", "alarm", "monitor", "rule")):
+                    continue  # an alert table under a "… Service …" title
                 description_col = block.column("purpose", "description", "role", "type", "what")
                 for row, line in zip(block.rows, block.row_lines, strict=False):
                     name_cell = block.cell(row, 0)

@@ -108,8 +108,9 @@ class Alert:
     `sources` says where it was found: `table`, `list`, `heading`, `page` (the
     page's title), `field` (an `**Alert:**` label), `mention`, `rule` (an
     embedded Prometheus rule), `rules` (a rule file given with `--rules`, named
-    in the runbook). `severity` is normalised (critical, warning, info);
-    `severity_stated` is the text the runbook wrote. `inferred` names the
+    in the runbook), `front matter` (the page's YAML front matter). `severity`
+    is normalised (critical, warning, info); `severity_stated` is the text the
+    runbook wrote. `inferred` names the
     fields gameday inferred (a procedure tied by section or name, a severity
     from a heading) rather than read from a label or a column.
     """

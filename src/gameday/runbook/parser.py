@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gameday.errors import InvalidInputError
-from gameday.runbook.alert_details import alert_owners, complete_alerts
+from gameday.runbook.alert_details import alert_owners, answering_sections, complete_alerts
 from gameday.runbook.alerts import extract_alerts
 from gameday.runbook.bind_rules import bind_rules
 from gameday.runbook.document import Document, parse_document
@@ -51,8 +51,9 @@ def build_runbook(
     collector = extract_alerts(document, embedded, warnings, page=page)
     if rules:
         bind_rules(collector, document, rules)
-    by_section = extract_procedures(document, list(collector.homes.values()))
-    complete_alerts(collector, by_section)
+    answering = answering_sections(document, collector)
+    by_section = extract_procedures(document, [*collector.homes.values(), *answering])
+    complete_alerts(collector, by_section, document)
     return Runbook(
         source=document.source,
         title=document.title,
@@ -60,7 +61,7 @@ def build_runbook(
         alerts=collector.alerts(),
         slos=extract_slos(document),
         severity_levels=extract_severity_levels(document),
-        procedures=list(by_section.values()),
+        procedures=[*by_section.values(), *collector.procedures],
         escalation=extract_escalation(document),
         contacts=extract_contacts(document),
         dashboards=extract_dashboards(document),

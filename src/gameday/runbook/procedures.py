@@ -3,7 +3,10 @@
 A section is a procedure when it says what to do: an ordered list (each item
 a step, code blocks inside an item are its commands), bold labels followed by
 command blocks ("**Step 1: Check the pool**" + ```bash), or command blocks
-whose comments number the steps ("# Step 1: Deploy green").
+whose comments number the steps ("# Step 1: Deploy green"). In a section that
+says what to do (an alert's own, one an alert links to, a Mitigation) each
+sentence of a paragraph that is an instruction ("Inspect the DLQ: `aws sqs …`",
+"If lag grows, page the team") is a step too.
 """
 
 from __future__ import annotations
@@ -11,7 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from gameday.runbook.commands import COMMAND_LANGUAGES, commands_in, inline_commands
+from gameday.runbook.commands import (
+    COMMAND_LANGUAGES,
+    commands_in,
+    inline_commands,
+    looks_like_command_line,
+    plain_commands,
+)
 from gameday.runbook.commands import labelled_commands as _labelled_commands
 from gameday.runbook.document import Document, Fence, ListBlock, Paragraph, Section, Table, Text
 from gameday.runbook.model import Command, Procedure, RollbackTrigger, Step
@@ -19,10 +28,13 @@ from gameday.runbook.vocabulary import procedure_rank
 
 __all__ = [
     "COMMAND_LANGUAGES",
+    "cell_steps",
     "commands_in",
     "extract_procedures",
     "extract_rollback_triggers",
+    "is_instruction",
     "owning_procedure",
+    "pure_label",
 ]
 
 _ROLLBACK = re.compile(r"\broll[- ]?back\b", re.IGNORECASE)
@@ -35,12 +47,20 @@ _IF_THEN_ROLLBACK = re.compile(
 )
 
 
-def _pure_label(text: Text) -> str | None:
-    """The label of a paragraph that is only a bold label ("**Step 1: Do X**:")."""
+_PLAIN_INTRO = re.compile(r"^([^\W\d][^:.!?]{0,60}?)\s*[:：]$")
+
+
+def pure_label(text: Text) -> str | None:
+    """The label of a paragraph that is only a label: a bold one ("**Step 1: Do X**:") or
+    a short line ending with a colon ("Steps:", "What to do:") that introduces what follows."""
     parts = text.label()
-    if parts is None or parts[1] or not any(span.strong for span in text.spans):
-        return None
-    return parts[0]
+    if parts is not None and not parts[1] and any(span.strong for span in text.spans):
+        return parts[0]
+    plain = text.plain
+    match = _PLAIN_INTRO.match(plain)
+    if match and len(plain.split()) <= 6 and not text.codes():
+        return match.group(1).strip()
+    return None
 
 
 _LEVEL_ITEM = re.compile(r"^(level|tier)\s*\d+\b", re.IGNORECASE)
@@ -80,6 +100,104 @@ def _definitions(block: ListBlock) -> bool:
     return all((parts := item.text.label()) is not None and bool(parts[1]) for item in block.items)
 
 
+_IMPERATIVE_WORDS = """
+    check inspect look verify confirm ensure make run execute exec restart reboot scale stop
+    start pause resume drain cordon uncordon fail failover switch roll revert redeploy deploy
+    delete remove clear purge flush increase decrease raise lower bump add open page notify
+    escalate contact call ping tell inform post file create wait watch monitor review compare
+    identify find locate search grep tail kill disable enable block unblock throttle rotate
+    renew reload apply patch update upgrade downgrade free expand resize reset reindex rebuild
+    replay retry requeue rerun re-run move migrate promote demote isolate silence acknowledge
+    ack capture collect gather take dump export note record follow go use try test validate
+    communicate declare mark set edit change adjust tune investigate examine determine query
+    list describe get fetch download upload copy sync trigger kick bounce cycle terminate
+    shut bring put keep leave do don't never avoid hand assign schedule vacuum compact truncate
+    rollback reroute redirect route shift evict mute snooze unmute inspect reconcile replace
+    re-enable re-deploy restore recover repair prune cancel abort skip reduce limit cap allow
+    deny ask loop escalate sign log login ssh connect attach open close
+    prüfe prüfen starte starten stoppe vérifiez vérifier redémarrez relancez arrêtez
+    revisa revise reinicia reinicie detén escala проверьте перезапустите остановите
+"""
+_IMPERATIVE = frozenset(_IMPERATIVE_WORDS.split())
+_LEAD_IN = re.compile(
+    r"^(?:(?:first|then|next|finally|afterwards|otherwise|also|now|immediately)\b,?\s*|"
+    r"(?:if|when|once|after|before|while|until|unless|as soon as)\b[^,]{1,120},\s*(?:then\s+)?)+",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^\W\d_])")
+
+
+def is_instruction(sentence: str) -> bool:
+    """A sentence that tells the reader to do something: it starts (after "If …," or
+    "Then") with an imperative verb ("Inspect the DLQ", "If lag grows, page the team")."""
+    text = _LEAD_IN.sub("", sentence.strip(" -*>")).strip()
+    word = re.match(r"[^\W\d_][\w'-]*", text)
+    return word is not None and word.group(0).lower() in _IMPERATIVE
+
+
+def _paragraph_steps(text: Text, line: int, label_section: str) -> list[Step]:
+    """The steps a paragraph gives: its sentences that are instructions, each with the
+    inline commands written in it; a paragraph with commands and one instruction at most
+    stays one step."""
+    commands = inline_commands(text, line)
+    sentences = [
+        (part.strip(), offset)
+        for offset, piece in enumerate(text.lines())
+        for part in _SENTENCE_END.split(piece.plain)
+        if part.strip()
+    ]
+    instructions = [
+        (sentence, offset) for sentence, offset in sentences if is_instruction(sentence)
+    ]
+    stray = [
+        command
+        for command in commands
+        if not any(command.text in sentence for sentence, _ in instructions)
+    ]
+    if stray or (len(instructions) == len(sentences) == 1 and commands):
+        # a command outside any instruction: the paragraph as a whole is the step
+        lenient = inline_commands(text, line, instruction=bool(instructions))
+        return [Step(text.plain, tuple(lenient), line, label_section)]
+    steps: list[Step] = []
+    codes = text.codes()
+    for sentence, offset in instructions:
+        own = [
+            Command(code.strip().removeprefix("$ "), "shell", line + offset)
+            for code in codes
+            if code in sentence and looks_like_command_line(code)
+        ]
+        steps.append(Step(sentence, tuple(own), line + offset, label_section))
+    return steps
+
+
+_NUMBERING = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|[-*•·])\s+")
+
+
+def cell_steps(text: Text, line: int) -> list[Step]:
+    """The steps a table cell spells out ("1. Check X<br>2. Fail over: `payctl use b`"):
+    each line (numbering dropped) a step, or the instructions of a one-line cell;
+    [] for a cell that only names a procedure ("Failover", "[link](#failover)")."""
+    if text.hrefs():
+        return []
+    lines = text.lines()
+    if len(lines) <= 1:
+        if _NUMBERING.match(text.plain):
+            lines = [text]
+        else:
+            return _paragraph_steps(text, line, "")
+    steps: list[Step] = []
+    for part in lines:
+        plain = _NUMBERING.sub("", part.plain)
+        if not plain:
+            continue
+        commands = [
+            *inline_commands(part, line, instruction=True),
+            *plain_commands(part, line),
+        ]
+        steps.append(Step(plain, tuple(commands), line))
+    return steps
+
+
 def _steps(
     section: Section, label_section: str = "", *, home: bool = False
 ) -> tuple[list[Step], list[Command]]:
@@ -99,13 +217,12 @@ def _steps(
     )
     for block in section.blocks:
         if isinstance(block, Paragraph):
-            pure = _pure_label(block.text)
+            pure = pure_label(block.text)
             label = (pure, block.line) if pure else None
             if label is None and doing:
-                found = inline_commands(block.text, block.line)
-                if found:
-                    steps.append(Step(block.text.plain, tuple(found), block.line, label_section))
-                    commands.extend(found)
+                for step in _paragraph_steps(block.text, block.line, label_section):
+                    steps.append(step)
+                    commands.extend(step.commands)
         elif isinstance(block, ListBlock):
             listed = (
                 block.ordered
@@ -118,8 +235,13 @@ def _steps(
             )
             if listed and not _is_index(block) and not (not block.ordered and _definitions(block)):
                 for item in block.items:
+                    codes = item.text.codes()
+                    instruction = is_instruction(item.text.plain) or (
+                        len(codes) == 1 and item.text.plain == codes[0].strip()
+                    )
                     item_commands = [
-                        *inline_commands(item.text, item.line),
+                        *inline_commands(item.text, item.line, instruction=instruction),
+                        *plain_commands(item.text, item.line),
                         *(cmd for fence in item.fences() for cmd in commands_in(fence)),
                     ]
                     for sub in item.sublists():

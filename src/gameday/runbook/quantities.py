@@ -55,6 +55,7 @@ _WORD_COMPARATOR = re.compile(
     r"(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<unit>%|[a-zA-Z]+)?",
     re.IGNORECASE,
 )
+_SIZE_UNITS = frozenset({"b", "kb", "mb", "gb", "tb", "pb", "kib", "mib", "gib", "tib"})
 _SYMBOL_THRESHOLD = re.compile(r"(<=|>=|≤|≥|<|>)\s*\d")
 
 _WORD_TO_SYMBOL = {
@@ -136,11 +137,18 @@ def threshold_in(text: str) -> str | None:
         return None
     if _SYMBOL_THRESHOLD.search(text):
         return text.strip().rstrip(".")
-    match = _WORD_COMPARATOR.search(text)
-    if match:
+    for match in _WORD_COMPARATOR.finditer(text):
+        unit = match.group("unit") or ""
+        before = text[: match.start()].rstrip().lower()
+        if unit.lower() in _UNIT_SECONDS and before.endswith(("for", "since", "lasting")):
+            continue  # "rebalancing for over 5 minutes" is how long, not a threshold
         symbol = _WORD_TO_SYMBOL[match.group("word").lower()]
         unit = match.group("unit") or ""
-        unit = unit if unit == "%" or unit.lower() in _UNIT_SECONDS else ""
+        unit = (
+            unit
+            if unit == "%" or (unit.lower() in _UNIT_SECONDS or unit.lower() in _SIZE_UNITS)
+            else ""
+        )
         return f"{symbol} {match.group('num')}{unit}"
     return None
 

@@ -2,16 +2,22 @@
 
 Schemes seen in runbooks: words (critical, high, warning, minor, info …, also
 in German, French, Spanish and Russian), numbered levels (S1–S4, SEV-1, P0–P5,
-"Priority 2"), paging words (page, ticket) and coloured circles. Numbered
-levels map 0–2 → critical (they page), 3 → warning, 4–5 → info. The text as
-written is kept next to the normalised value (`Alert.severity_stated`).
+"Priority 2"), paging words (page, ticket) and coloured circles.
+
+The rule: numbered levels 0–2 → critical, 3 → warning, 4–5 → info. P1/SEV1
+(and SEV0/P0) are critical pages everywhere; P2/SEV2 is, in PagerDuty's,
+Atlassian's and Google SRE's practice alike, a high-urgency major incident
+that someone answers now, so it is critical too; P3 is worked in hours
+(warning); P4/P5 are informational. Words follow the same line: high, major,
+urgent, page → critical; medium, minor, ticket → warning; low → info. The
+text as written is kept next to the normalised value (`Alert.severity_stated`).
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["SEVERITIES", "normalise_severity"]
+__all__ = ["SEVERITIES", "normalise_severity", "stated_severity"]
 
 SEVERITIES = ("critical", "warning", "info")
 
@@ -48,6 +54,23 @@ def _numbered(level: int) -> str:
     if level <= 2:
         return "critical"
     return "warning" if level == 3 else "info"
+
+
+def stated_severity(text: str | None) -> str | None:
+    """The severity as a sentence writes it ("P2 - respond within 30 minutes" → "P2"),
+    the earliest level or word that names one; None when the text names none."""
+    if not text:
+        return None
+    found: list[tuple[int, str]] = []
+    number = _NUMBERED.search(text)
+    if number:
+        found.append((number.start(), number.group(0)))
+    word = _WORD.search(text)
+    if word:
+        found.append((word.start(), word.group(0)))
+    if found:
+        return min(found)[1].strip()
+    return next((circle for circle in _CIRCLES if circle in text), None)
 
 
 def normalise_severity(text: str | None) -> str | None:

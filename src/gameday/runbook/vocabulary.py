@@ -74,6 +74,14 @@ _PAGE_SECTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.IGNORECASE))
     for kind, pattern in (
         (
+            "severity",
+            r"^(severity|sev|priority|prio|urgency|criticality|alert level|incident level|"
+            r"classification|response time|response sla|time to respond|sla|"
+            r"schweregrad|priorit[äa]t|dringlichkeit|s[ée]v[ée]rit[ée]|gravit[ée]|priorit[ée]|"
+            r"urgence|severidad|gravedad|prioridad|urgencia|серь[её]зность|приоритет|"
+            r"критичность|важность|срочность|время реакции)\b",
+        ),
+        (
             "meaning",
             r"^(meaning|description|summary|overview|what (does )?(this|it) (alert )?means?|"
             r"what is (this|it)|alert details|details|about( this alert)?|context|"
@@ -107,7 +115,8 @@ _PAGE_SECTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 
 
 def page_section_kind(title: str) -> str | None:
-    """meaning / impact / diagnosis / mitigation / escalation for a heading, or None."""
+    """severity / meaning / impact / diagnosis / mitigation / escalation for a heading,
+    or None."""
     text = title.strip(" :*`").lower()
     for kind, pattern in _PAGE_SECTIONS:
         if pattern.match(text):
