@@ -59,3 +59,16 @@ def test_stopping_load_that_never_started_is_a_no_op() -> None:
     context = _context()
     assert context.stop_load() is None
     assert context.load_summary is None and context.timeline.events == []
+
+
+def test_a_fault_counts_from_the_start_of_the_action_that_applied_it() -> None:
+    import time
+
+    context = _context()
+    context.timeline.start_activity("stop redis")
+    started = context.timeline.activity_started_at()
+    time.sleep(0.05)
+    context.record("fault_applied", "stopped redis")
+    assert started is not None and context.fault_started() == started
+    fault = context.fault_time()
+    assert fault is not None and fault > started

@@ -21,6 +21,7 @@ from gameday.load.locustfile import DEFAULT_LOCUSTFILE, find_locustfile
 def check_experiment(experiment: Experiment) -> Experiment:
     """The experiment, checked by chaoslib's rules and gameday's run-time ones."""
     document = experiment.document
+    _check_shapes(experiment)
     try:
         ensure_experiment_is_valid(copy.deepcopy(document))
     except ChaosException as exc:
@@ -30,16 +31,66 @@ def check_experiment(experiment: Experiment) -> Experiment:
             where=_locate(document, str(exc)),
             hint="see the Chaos Toolkit experiment format; `gameday validate` re-checks",
         ) from None
+    except Exception as exc:  # chaoslib trusts shapes it does not check: never a traceback
+        raise InvalidInputError(
+            f"invalid experiment ({type(exc).__name__}: {exc})",
+            source=str(experiment.path),
+            hint="see the Chaos Toolkit experiment format; `gameday validate` re-checks",
+        ) from None
     _check_load(experiment)
     return experiment
 
 
+SECTIONS: dict[str, type] = {
+    "title": str,
+    "description": str,
+    "configuration": dict,
+    "secrets": dict,
+    "steady-state-hypothesis": dict,
+    "method": list,
+    "rollbacks": list,
+    "controls": list,
+    "extensions": list,
+    "tags": list,
+}
+TYPE_NAMES: dict[type, str] = {str: "text", dict: "a mapping", list: "a list"}
+
+
+def _check_shapes(experiment: Experiment) -> None:
+    """The top-level sections have the types Chaos Toolkit expects, and so does every
+    configuration and secrets entry: chaoslib assumes them."""
+    source = str(experiment.path)
+    document = experiment.document
+    for key, expected in SECTIONS.items():
+        if key in document and not isinstance(document[key], expected):
+            raise InvalidInputError(
+                f"{key!r} must be {TYPE_NAMES[expected]}, not {type(document[key]).__name__}",
+                source=source,
+                where=key,
+            )
+    for key, value in (document.get("secrets") or {}).items():
+        if not isinstance(value, dict):
+            raise InvalidInputError(
+                "a secrets scope must be a mapping of names to values",
+                source=source,
+                where=f"secrets.{key}",
+            )
+    for section in ("controls", "extensions"):
+        for index, item in enumerate(document.get(section) or []):
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                raise InvalidInputError(
+                    f"each of {section} must be a mapping with a 'name'",
+                    source=source,
+                    where=f"{section}[{index}]",
+                )
+
+
 def _check_load(experiment: Experiment) -> None:
     for index, control in enumerate(experiment.document.get("controls") or []):
-        provider = (control.get("provider") or {}) if isinstance(control, dict) else {}
+        provider = _mapping(_mapping(control).get("provider"))
         if provider.get("module") != LOAD_MODULE:
             continue
-        locustfile = (provider.get("arguments") or {}).get("locustfile", DEFAULT_LOCUSTFILE)
+        locustfile = _mapping(provider.get("arguments")).get("locustfile", DEFAULT_LOCUSTFILE)
         try:
             find_locustfile(str(locustfile), experiment.path.parent)
         except InvalidInputError as exc:
@@ -51,12 +102,16 @@ def _check_load(experiment: Experiment) -> None:
             ) from None
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _activities(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    probes = (document.get("steady-state-hypothesis") or {}).get("probes") or []
+    probes = _mapping(document.get("steady-state-hypothesis")).get("probes") or []
     places = [("steady-state-hypothesis.probes", probes)]
     places += [(section, document.get(section) or []) for section in ("method", "rollbacks")]
     for section, activities in places:
-        for index, activity in enumerate(activities):
+        for index, activity in enumerate(activities if isinstance(activities, list) else []):
             if isinstance(activity, dict):
                 yield f"{section}[{index}] ({activity.get('name')})", activity
 
@@ -66,13 +121,13 @@ def _locate(document: dict[str, Any], message: str) -> str | None:
     and function it names (chaoslib names the function, not the activity)."""
     argument = re.search(r"argument '([^']+)'", message)
     for place, activity in _activities(document):
-        provider = activity.get("provider") or {}
+        provider = _mapping(activity.get("provider"))
         if f"'{activity.get('name')}'" in message:
             return place
         names_func = f"'{provider.get('func')}'" in message
-        if argument and names_func and argument.group(1) in (provider.get("arguments") or {}):
+        if argument and names_func and argument.group(1) in _mapping(provider.get("arguments")):
             return place
     for place, activity in _activities(document):
-        if f"'{(activity.get('provider') or {}).get('func')}'" in message:
+        if f"'{_mapping(activity.get('provider')).get('func')}'" in message:
             return place
     return None

@@ -15,13 +15,19 @@ EVENT_LOG_NAME = "events.jsonl"
 EXPECTATION_LOG_NAME = "expectations.jsonl"
 
 
-def write_json(path: Path, document: Any) -> Path:
-    """Write `document` as JSON through a temporary file and a rename: never half-written."""
+def write_text(path: Path, text: str) -> Path:
+    """Write `text` through a temporary file and a rename: a reader (or a run killed at
+    any moment) never sees a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(f"{path.suffix}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+    temporary.write_text(text, encoding="utf-8")
     temporary.replace(path)
     return path
+
+
+def write_json(path: Path, document: Any) -> Path:
+    """Write `document` as JSON, atomically (see `write_text`)."""
+    return write_text(path, json.dumps(document, indent=2, default=str) + "\n")
 
 
 class JsonLines:

@@ -481,6 +481,24 @@ def _overview(report: ReportSet) -> str:
     return f'<div class="card"><h3>Experiments</h3><table>{head}{"".join(rows)}</table></div>'
 
 
+def _not_credited(report: ReportSet) -> str:
+    """Alerts already active when a fault began: listed, never credited to the fault."""
+    items = [
+        f"<li>{escape(experiment.title + ': ' if report.plan else '')}"
+        f"{escape(event['detail'])}</li>"
+        for experiment in report.experiments
+        if experiment.result is not None
+        for event in experiment.result["timeline"]
+        if event["kind"] == "alert_active_at_fault"
+    ]
+    if not items:
+        return ""
+    return (
+        '<div class="card"><h3>Already active at the fault (not credited to it)</h3>'
+        f"<ul>{''.join(items)}</ul></div>"
+    )
+
+
 def _failed_summary(report: ReportSet) -> str:
     items: list[str] = []
     for experiment in report.experiments:
@@ -570,6 +588,7 @@ def render_html(report: ReportSet, runbook: Runbook | None = None) -> str:
             "</div></header>",
             '<main class="wrap">',
             notes,
+            _not_credited(report),
             _overview(report) if report.plan is not None else "",
             *(_experiment(e, runbook, plan=report.plan is not None) for e in report.experiments),
             '<div class="card files"><h3>Raw files</h3>'

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gameday.record.files import write_text
 from gameday.report.directory import load_report_set
 from gameday.report.junit import render_junit
 from gameday.report.markdown import render_summary
@@ -21,13 +22,6 @@ SUMMARY_NAME = "summary.md"
 JUNIT_NAME = "junit.xml"
 
 
-def _write(path: Path, text: str) -> Path:
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
-    return path
-
-
 def render_report(directory: Path, *, runbook: Runbook | None = None) -> list[Path]:
     """Write the three reports into `directory`; returns their paths.
 
@@ -38,7 +32,7 @@ def render_report(directory: Path, *, runbook: Runbook | None = None) -> list[Pa
     """
     report = load_report_set(directory)
     return [
-        _write(directory / HTML_NAME, render_html(report, runbook)),
-        _write(directory / SUMMARY_NAME, render_summary(report)),
-        _write(directory / JUNIT_NAME, render_junit(report)),
+        write_text(directory / HTML_NAME, render_html(report, runbook)),
+        write_text(directory / SUMMARY_NAME, render_summary(report)),
+        write_text(directory / JUNIT_NAME, render_junit(report)),
     ]

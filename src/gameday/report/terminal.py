@@ -17,6 +17,11 @@ VERDICTS = {
 
 def summary_lines(result: RunResult, report_dir: str) -> list[str]:
     lines = [f"{result['experiment']['title']}"]
+    for event in result["timeline"]:
+        if event["kind"] == "stop_condition_tripped":
+            lines.append(f"  STOP  stop condition tripped: {event['detail']}")
+        elif event["kind"] == "alert_active_at_fault":
+            lines.append(f"  note  not credited to the fault: {event['detail']}")
     for expectation in result["expectations"]:
         mark = "PASS" if expectation["passed"] else "FAIL"
         figure = shortfall(expectation)
