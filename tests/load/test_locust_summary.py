@@ -1,7 +1,13 @@
 import json
 from pathlib import Path
 
-from gameday.load.locust_process import EXPORTER, LoadProfile, LocustProcess, summarise
+from gameday.load.locust_process import (
+    EXPORTER,
+    WATCHDOG,
+    LoadProfile,
+    LocustProcess,
+    summarise,
+)
 
 
 def test_locust_stats_are_reduced_to_totals_and_percentiles(tmp_path: Path) -> None:
@@ -38,8 +44,9 @@ def test_locust_stats_are_reduced_to_totals_and_percentiles(tmp_path: Path) -> N
 def test_any_locustfile_runs_unmodified_next_to_the_exporter(tmp_path: Path) -> None:
     profile = LoadProfile(locustfile=tmp_path / "theirs.py", host="http://127.0.0.1:1", users=3)
     command = LocustProcess(profile=profile, metrics_port=1, workdir=tmp_path).command()
-    assert command[command.index("-f") + 1] == f"{tmp_path / 'theirs.py'},{EXPORTER}"
+    files = f"{tmp_path / 'theirs.py'},{WATCHDOG}"
+    assert command[command.index("-f") + 1] == f"{files},{EXPORTER}"
     assert "--headless" in command and command[command.index("--run-time") + 1] == "900s"
     quiet = LoadProfile(locustfile=tmp_path / "theirs.py", host="h", export_metrics=False)
     command = LocustProcess(profile=quiet, metrics_port=1, workdir=tmp_path).command()
-    assert command[command.index("-f") + 1] == str(tmp_path / "theirs.py")
+    assert command[command.index("-f") + 1] == files  # the watchdog always: no orphaned load
