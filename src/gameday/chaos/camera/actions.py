@@ -30,19 +30,17 @@ from gameday.chaos.camera.flapper import (
     restore_cameras,
     state_file,
 )
-from gameday.chaos.revert import lab_and_ledger, revert_for
+from gameday.chaos.revert import lab_and_ledger, revert_for, wait_until_running
 from gameday.context import run_context
 from gameday.lab import processes
 from gameday.lab.config import LabConfig
 from gameday.lab.supervisor import SupervisorClient
-from gameday.observe.polling import poll_until
 
 __all__ = ["flap_cameras", "stop_flapping"]
 logger = logging.getLogger("gameday.chaos.camera.actions")
 MODULE = __name__
 MAX_FLAP_S = 900.0
 STOP_GRACE_S = 10.0
-RUNNING_TIMEOUT_S = 15.0
 
 
 def _camera_names(supervisor: SupervisorClient) -> list[str]:
@@ -190,25 +188,6 @@ def flap_cameras(
     }
 
 
-def _wait_running(supervisor: SupervisorClient) -> None:
-    """Wait until every camera process is RUNNING: one the flapper was starting when it was
-    stopped is still STARTING, and the fault is not undone until it runs."""
-
-    def not_running() -> list[str]:
-        return [
-            f"{i['name']} ({i['statename']})"
-            for i in supervisor.processes()
-            if i["group"] == CAMERA_GROUP and i["statename"] != "RUNNING"
-        ]
-
-    polled = poll_until(lambda: not not_running() or None, timeout_s=RUNNING_TIMEOUT_S)
-    if not polled.met:
-        raise ActivityFailed(
-            f"cameras not running {RUNNING_TIMEOUT_S:.0f}s after being restored: "
-            + ", ".join(not_running())
-        )
-
-
 def stop_flapping(configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     """Stop flapping cameras and bring every camera back (start, or resume). Idempotent.
 
@@ -224,7 +203,7 @@ def stop_flapping(configuration: Configuration = None, secrets: Secrets = None) 
         stopped = True
     supervisor = SupervisorClient(lab.supervisor_url)
     restored = restore_cameras(supervisor)
-    _wait_running(supervisor)
+    wait_until_running(supervisor, CAMERA_GROUP, "cameras")
     state_file(lab).unlink(missing_ok=True)
     ledger.clear_matching(revert_for(MODULE, "stop_flapping", configuration))
     events = read_events(lab)

@@ -15,7 +15,7 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
-from gameday.chaos.revert import revert_for
+from gameday.chaos.revert import revert_for, wait_until_running
 from gameday.context import run_context
 from gameday.lab.replica_state import is_paused
 from gameday.lab.supervisor import ProcessInfo, SupervisorClient, full_name
@@ -106,6 +106,7 @@ def restore_replicas(
         if info["statename"] not in {"STARTING"}:
             supervisor.start(name)
             restored.append(name)
+    wait_until_running(supervisor, deployment, f"{deployment} replicas")
     ledger = target.ledger()
     ledger.clear_matching(_revert("restore_replicas", configuration, deployment=deployment))
     ledger.clear_matching(_revert("start_service", configuration, service=deployment))
