@@ -13,7 +13,7 @@ from chaoslib.exceptions import ChaosException
 from chaoslib.experiment import ensure_experiment_is_valid
 
 from gameday.errors import InvalidInputError
-from gameday.experiment.document import Experiment
+from gameday.experiment.document import Experiment, as_mapping
 from gameday.experiment.extension import LOAD_MODULE
 from gameday.load.locustfile import DEFAULT_LOCUSTFILE, find_locustfile
 
@@ -87,10 +87,10 @@ def _check_shapes(experiment: Experiment) -> None:
 
 def _check_load(experiment: Experiment) -> None:
     for index, control in enumerate(experiment.document.get("controls") or []):
-        provider = _mapping(_mapping(control).get("provider"))
+        provider = as_mapping(as_mapping(control).get("provider"))
         if provider.get("module") != LOAD_MODULE:
             continue
-        locustfile = _mapping(provider.get("arguments")).get("locustfile", DEFAULT_LOCUSTFILE)
+        locustfile = as_mapping(provider.get("arguments")).get("locustfile", DEFAULT_LOCUSTFILE)
         try:
             find_locustfile(str(locustfile), experiment.path.parent)
         except InvalidInputError as exc:
@@ -102,12 +102,8 @@ def _check_load(experiment: Experiment) -> None:
             ) from None
 
 
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _activities(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    probes = _mapping(document.get("steady-state-hypothesis")).get("probes") or []
+    probes = as_mapping(document.get("steady-state-hypothesis")).get("probes") or []
     places = [("steady-state-hypothesis.probes", probes)]
     places += [(section, document.get(section) or []) for section in ("method", "rollbacks")]
     for section, activities in places:
@@ -121,13 +117,13 @@ def _locate(document: dict[str, Any], message: str) -> str | None:
     and function it names (chaoslib names the function, not the activity)."""
     argument = re.search(r"argument '([^']+)'", message)
     for place, activity in _activities(document):
-        provider = _mapping(activity.get("provider"))
+        provider = as_mapping(activity.get("provider"))
         if f"'{activity.get('name')}'" in message:
             return place
         names_func = f"'{provider.get('func')}'" in message
-        if argument and names_func and argument.group(1) in _mapping(provider.get("arguments")):
+        if argument and names_func and argument.group(1) in as_mapping(provider.get("arguments")):
             return place
     for place, activity in _activities(document):
-        if f"'{_mapping(activity.get('provider')).get('func')}'" in message:
+        if f"'{as_mapping(activity.get('provider')).get('func')}'" in message:
             return place
     return None

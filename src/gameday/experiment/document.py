@@ -210,7 +210,9 @@ class Experiment:
         return [activity for activity in self.method if activity.type == "action"]
 
 
-def _mapping(value: object) -> dict[str, Any]:
+def as_mapping(value: object) -> dict[str, Any]:
+    """A mapping from a document as written (keys as text), or an empty one when the
+    document has something else there: its shape is refused elsewhere, with its place."""
     return {str(key): item for key, item in value.items()} if isinstance(value, dict) else {}
 
 
@@ -241,9 +243,9 @@ def _activities(raw: object, source: str, where: str) -> tuple[Activity, ...]:
         if "ref" in item and str(item["ref"]) in named:
             out.append(named[str(item["ref"])])
             continue
-        provider = _mapping(item.get("provider"))
-        arguments = _mapping(provider.get("arguments"))
-        pauses = _mapping(item.get("pauses"))
+        provider = as_mapping(item.get("provider"))
+        arguments = as_mapping(provider.get("arguments"))
+        pauses = as_mapping(item.get("pauses"))
         activity = Activity(
             type=str(item.get("type") or "action"),
             name=str(item.get("name") or f"{where}[{index}]"),
