@@ -50,15 +50,11 @@ def assert_lab_healthy(lab: LabConfig) -> None:
     assert fault_ledger(lab).entries() == []
 
 
-def interrupt_during_fault(
-    lab: LabConfig,
-    experiment: str,
-    report_dir: Path,
-    signum: signal.Signals,
-    check_fault: Callable[[], None],
-) -> dict[str, Any]:
-    """Run an experiment, signal it once its fault is applied, and check the common
-    promises of an interrupt: exit 130, the fault reverted, Locust gone."""
+def run_until_fault(
+    lab: LabConfig, experiment: str, report_dir: Path
+) -> tuple[subprocess.Popen[str], list[str]]:
+    """Start `gameday run` on a shipped experiment and return once its progress says the
+    fault is applied (within 60 s), with the progress lines seen so far."""
     command = ["run", f"experiments/{experiment}.yaml", "--report-dir", str(report_dir)]
     process = subprocess.Popen(
         [sys.executable, "-m", "gameday.cli", *command],
@@ -68,15 +64,30 @@ def interrupt_during_fault(
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert process.stderr is not None
+    deadline = time.monotonic() + 60
+    seen: list[str] = []
+    for line in process.stderr:
+        seen.append(line)
+        if "FAULT" in line or time.monotonic() > deadline:
+            break
+    if not seen or "FAULT" not in seen[-1]:
+        process.kill()
+        raise AssertionError("the fault was not applied: " + "".join(seen))
+    return process, seen
+
+
+def interrupt_during_fault(
+    lab: LabConfig,
+    experiment: str,
+    report_dir: Path,
+    signum: signal.Signals,
+    check_fault: Callable[[], None],
+) -> dict[str, Any]:
+    """Run an experiment, signal it once its fault is applied, and check the common
+    promises of an interrupt: exit 130, the fault reverted, Locust gone."""
+    process, seen = run_until_fault(lab, experiment, report_dir)
     try:
-        assert process.stderr is not None
-        deadline = time.monotonic() + 60
-        seen: list[str] = []
-        for line in process.stderr:
-            seen.append(line)
-            if "FAULT" in line or time.monotonic() > deadline:
-                break
-        assert seen and "FAULT" in seen[-1], "".join(seen)
         check_fault()
         process.send_signal(signum)
         out, err = process.communicate(timeout=60)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.lab_runs import REPO, assert_lab_healthy, gameday_env, result_of, run_gameday
+from tests.lab_runs import REPO, assert_lab_healthy, result_of, run_gameday, run_until_fault
 
 from gameday.lab.config import LabConfig
 from gameday.lab.processes import alive
@@ -173,27 +171,8 @@ def test_after_sigkill_recover_restores_the_lab_and_marks_the_run_crashed(
     lab: LabConfig, tmp_path: Path
 ) -> None:
     report_dir = tmp_path / "killed"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gameday.cli",
-            "run",
-            "experiments/redis-down.yaml",
-            "--report-dir",
-            str(report_dir),
-        ],
-        cwd=REPO,
-        env=gameday_env(lab),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process, _ = run_until_fault(lab, "redis-down", report_dir)
     try:
-        assert process.stderr is not None
-        for line in process.stderr:
-            if "FAULT" in line:
-                break
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
     finally:
