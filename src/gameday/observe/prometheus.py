@@ -126,6 +126,10 @@ def parse_timestamp(text: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def active_since(alert: ActiveAlert) -> datetime | None:
-    """When this alert instance became active (pending), per Prometheus."""
-    return parse_timestamp(alert["active_at"])
+def active_before(alert: ActiveAlert, moment: datetime) -> float | None:
+    """How many seconds before `moment` this alert instance became active (pending), per
+    Prometheus' activeAt; None when it became active at or after `moment` (or no time)."""
+    since = parse_timestamp(alert["active_at"])
+    if since is None or since >= moment:
+        return None
+    return (moment - since).total_seconds()

@@ -11,7 +11,7 @@ import requests
 
 from gameday.errors import GamedayError
 from gameday.observe.notifications import Notification
-from gameday.observe.prometheus import Prometheus, active_since
+from gameday.observe.prometheus import Prometheus, active_before
 from gameday.record.timeline import Timeline
 
 logger = logging.getLogger("gameday.observe.watcher")
@@ -48,10 +48,10 @@ class AlertWatcher:
             logger.warning("could not list the alerts active at the fault: %s", exc.message)
             return
         for alert in alerts:
-            since = active_since(alert)
-            if since is None or since >= began:
+            active = active_before(alert, began)
+            if active is None:
                 continue
-            before = round((began - since).total_seconds(), 3)
+            before = round(active, 3)
             self._timeline.record(
                 "alert_active_at_fault",
                 f"{_describe(alert['labels'])} already {alert['state']} {before:.1f}s "

@@ -22,7 +22,7 @@ from gameday.context import RunContext, run_context
 from gameday.errors import GamedayError
 from gameday.observe.notifications import Notification
 from gameday.observe.polling import poll_until
-from gameday.observe.prometheus import ActiveAlert, Prometheus, active_since, parse_timestamp
+from gameday.observe.prometheus import ActiveAlert, Prometheus, active_before, parse_timestamp
 from gameday.verify import expectations as verdicts
 
 __all__ = [
@@ -90,9 +90,8 @@ def alert_fires(
         for candidate in prometheus.alerts():
             if not _matches(candidate, alert, labels):
                 continue
-            became = active_since(candidate)
-            if became is not None and became < began:
-                before = (began - became).total_seconds()
+            before = active_before(candidate, began)
+            if before is not None:
                 preexisting[frozenset(candidate["labels"].items())] = (candidate["state"], before)
                 continue
             if candidate["state"] not in seen:
@@ -199,8 +198,7 @@ def _active_before_fault(
     ]
     try:
         for candidate in prometheus.alerts():
-            became = active_since(candidate)
-            if candidate["alertname"] == alert and became is not None and became < began:
+            if candidate["alertname"] == alert and active_before(candidate, began) is not None:
                 instances.append(candidate["labels"])
     except GamedayError as exc:
         logger.warning("could not ask Prometheus which alerts were active: %s", exc.message)
