@@ -30,6 +30,7 @@ from typing import Any
 
 from gameday.load.session import LoadSession
 from gameday.model import EventKind, Expectation, LoadSummary
+from gameday.observe.alertmanager import DeliveryCounters
 from gameday.record.ledger import FaultLedger
 from gameday.record.timeline import Timeline
 from gameday.targets import Target, resolve_target
@@ -48,6 +49,8 @@ class RunContext:
         locustfile, are looked up there)
     :param load: the load running for this run, set by the load control
     :param detached: made by `run_context` outside a gameday run (plain `chaos run`)
+    :param delivery_baseline: Alertmanager's notification counters at the last fault
+        (taken by the engine when the target has no notification sink)
     """
 
     timeline: Timeline
@@ -56,6 +59,7 @@ class RunContext:
     experiment_dir: Path | None = None
     load: LoadSession | None = None
     detached: bool = False
+    delivery_baseline: DeliveryCounters | None = None
     load_summary: LoadSummary | None = field(default=None, init=False)
 
     def record(

@@ -47,6 +47,7 @@ ExpectationKind = Literal[
     "alert_fires",
     "alert_does_not_fire",
     "notification_delivered",
+    "alert_routed",
     "slo_holds",
     "slo_restored",
     "steady_state",

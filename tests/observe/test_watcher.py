@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from tests.monitoring_fakes import Monitoring, serving
 
+from gameday.observe.prometheus import Prometheus
 from gameday.observe.watcher import AlertWatcher
 from gameday.record.timeline import Timeline
 
@@ -29,7 +30,9 @@ def test_each_alert_instance_is_followed_and_named_by_what_tells_it_apart(
     server: Monitoring,
 ) -> None:
     timeline = Timeline()
-    watcher = AlertWatcher(timeline=timeline, prometheus_url=server.url, sink_url=server.url)
+    watcher = AlertWatcher(
+        timeline=timeline, prometheus=Prometheus(server.url), sink_url=server.url
+    )
     server.alerts = [alert("pending", "camera-0"), alert("pending", "camera-1")]
     watcher.poll()
     server.alerts = [alert("firing", "camera-0"), alert("pending", "camera-1")]
@@ -55,7 +58,9 @@ def test_deliveries_since_the_start_are_recorded_once(server: Monitoring) -> Non
             "fingerprint": "a",
         }
     ]
-    watcher = AlertWatcher(timeline=timeline, prometheus_url=server.url, sink_url=server.url)
+    watcher = AlertWatcher(
+        timeline=timeline, prometheus=Prometheus(server.url), sink_url=server.url
+    )
     fresh = {**server.notifications[0], "alertname": "RedisDown", "fingerprint": "b"}
     fresh["received_at"] = datetime.now(UTC).isoformat()
     server.notifications = [*server.notifications, fresh]

@@ -20,6 +20,7 @@ from gameday.observe.polling import Polled, poll_with_overtime
 __all__ = ["seconds_since", "settle", "watch_from"]
 T = TypeVar("T")
 POLL_S = 0.2
+SLOW_POLL_S = 2.0  # production deadlines (`for: 5m` rules): no need to ask 5 times a second
 
 
 def settle(context: RunContext, *expectations: Expectation) -> None:
@@ -43,10 +44,14 @@ def watch_from(
     within_s: float,
     overtime_s: float,
     what: str,
-    interval_s: float = POLL_S,
+    interval_s: float | None = None,
 ) -> Polled[T]:
     """Poll `condition` until `within_s` seconds after `since` (the fault), then up to
-    `overtime_s` longer, telling the progress display what it waits for."""
+    `overtime_s` longer, telling the progress display what it waits for. The poll
+    interval grows with the deadline (0.2 s up to 2 minutes, at most 2 s at 20 minutes),
+    so a long wait does not hammer a production Prometheus."""
+    if interval_s is None:
+        interval_s = max(POLL_S, min(SLOW_POLL_S, within_s / 600))
 
     def on_wait(left: float, overtime: bool) -> None:
         context.waiting(f"{what} (overtime)" if overtime else what, left)

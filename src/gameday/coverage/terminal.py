@@ -7,7 +7,12 @@ from gameday.runbook.terminal import format_duration, text_table
 
 __all__ = ["render_coverage"]
 
-_EXPECTS = {"fires": "fires", "does_not_fire": "must not fire", "delivered": "delivered"}
+_EXPECTS = {
+    "fires": "fires",
+    "does_not_fire": "must not fire",
+    "delivered": "delivered",
+    "routed": "routed",
+}
 
 
 def render_coverage(coverage: Coverage) -> str:

@@ -12,13 +12,17 @@ from gameday.record.timeline import Timeline
 
 
 class TimelineEvents(RunEventHandler):  # type: ignore[misc]
-    """Records the experiment's phases and activities; marks remediation activities."""
+    """Records the experiment's phases and activities; marks remediation activities, and
+    records when plain Chaos Toolkit faults (`faults`: name → what it touches) were
+    applied (their action succeeded in the method) and reverted (a rollback action
+    succeeded), as gameday's own faults record themselves."""
 
     def __init__(
         self,
         timeline: Timeline,
         *,
         remediation: set[str],
+        faults: dict[str, str] | None = None,
         on_started: Callable[[], None] | None = None,
         on_method: Callable[[], None] | None = None,
         on_rollbacks: Callable[[], None] | None = None,
@@ -26,6 +30,10 @@ class TimelineEvents(RunEventHandler):  # type: ignore[misc]
         super().__init__()
         self._timeline = timeline
         self._remediation = remediation
+        self._faults = faults or {}
+        self._rolling_back = False
+        self._applied: list[str] = []
+        self._started_at: dict[str, str] = {}
         self._on_started = on_started
         self._on_method = on_method
         self._on_rollbacks = on_rollbacks
@@ -67,6 +75,7 @@ class TimelineEvents(RunEventHandler):  # type: ignore[misc]
         name = str(activity.get("name", ""))
         self._timeline.start_activity(name)
         self._timeline.record("activity_started", name, type=activity.get("type"))
+        self._started_at[name] = self._timeline.events[-1]["at"]
         if name in self._remediation:
             self._timeline.record("remediation_started", name)
 
@@ -79,8 +88,24 @@ class TimelineEvents(RunEventHandler):  # type: ignore[misc]
         self._timeline.record("activity_completed", f"{name}: {status}", **data)
         if name in self._remediation:
             self._timeline.record("remediation_completed", f"{name}: {status}")
+        if status != "succeeded" or activity.get("type") != "action":
+            return
+        if not self._rolling_back and name in self._faults:
+            self._applied.append(name)
+            self._timeline.record(
+                "fault_applied",
+                f"{name} ({self._faults[name]})",
+                fault=name,
+                touches=self._faults[name],
+                activity_started_at=self._started_at.get(name),
+            )
+        elif self._rolling_back and self._applied:
+            self._timeline.record(
+                "fault_reverted", f"{', '.join(self._applied)} (rollback {name})", rollback=name
+            )
 
     def start_rollbacks(self, experiment: Experiment) -> None:
+        self._rolling_back = True
         self._timeline.record("rollbacks_started", "rollbacks")
         if self._on_rollbacks is not None:
             self._on_rollbacks()

@@ -16,12 +16,13 @@ from gameday.engine.reporting import write_report
 from gameday.engine.runner import (
     RunOptions,
     RunOutcome,
+    check_run,
     default_report_dir,
-    prepare,
     run_checked,
 )
 from gameday.errors import GamedayError, InvalidInputError
 from gameday.experiment import Plan, PlanEntry
+from gameday.experiment.plan import LAB
 from gameday.model import (
     PLAN_RESULT_NAME,
     PLAN_SCHEMA,
@@ -31,6 +32,7 @@ from gameday.model import (
     RunStatus,
 )
 from gameday.record.files import write_json
+from gameday.targets import TargetSpec, target_spec
 
 PRECEDENCE: tuple[RunStatus, ...] = (
     "interrupted",
@@ -49,12 +51,27 @@ class PlanOutcome:
     outcomes: list[RunOutcome]
 
 
+def plan_target(plan: Plan) -> TargetSpec | None:
+    """The target a plan names (None: the lab)."""
+    if isinstance(plan.target, dict):
+        return TargetSpec(
+            document=plan.target,
+            source=str(plan.path),
+            base=plan.path.parent,
+            default_name=plan.name,
+            where="target",
+        )
+    return None if plan.target == LAB else target_spec(Path(plan.target))
+
+
 def validate_plan(plan: Plan, options: RunOptions) -> list[str]:
-    """Check every experiment with its overrides; returns their titles."""
+    """Check every experiment with its overrides (against the plan's target unless
+    `options` names one); returns their titles."""
+    options = replace(options, target=options.target or plan_target(plan))
     titles: list[str] = []
     for entry in plan.entries:
         try:
-            prepare(entry.experiment, options)
+            check_run(entry.experiment, options)
         except InvalidInputError as exc:
             raise InvalidInputError(
                 exc.message, source=str(plan.path), where=entry.where, hint=exc.hint
@@ -71,6 +88,7 @@ def plan_status(statuses: list[str]) -> str:
 
 
 def run_plan(plan: Plan, options: RunOptions, *, fail_fast: bool = False) -> PlanOutcome:
+    options = replace(options, target=options.target or plan_target(plan))
     titles = validate_plan(plan, options)
     report_dir = options.report_dir or default_report_dir(plan.name)
     report_dir.mkdir(parents=True, exist_ok=True)

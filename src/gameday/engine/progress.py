@@ -81,7 +81,7 @@ class LineProgress:
         if now - last >= self._wait_every_s:
             self._last_wait[what] = now
             prefix = f"{self._label} " if self._label else ""
-            self._write(f"{prefix}  {'':9}  waiting for {what} ({seconds_left:.0f}s left)")
+            self._write(f"{prefix}  {'':9}  waiting for {what} ({left(seconds_left)} left)")
 
     def _write(self, line: str) -> None:
         self._stream.write(line + "\n")
@@ -89,6 +89,14 @@ class LineProgress:
 
     def close(self) -> None:
         pass
+
+
+def left(seconds: float) -> str:
+    """'42s', or '24m 05s' for the long waits of production rules (`for: 5m` and more)."""
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}m {rest:02d}s"
 
 
 class LiveProgress:
@@ -108,7 +116,7 @@ class LiveProgress:
         self._draw(self._status_line(""))
 
     def waiting(self, what: str, seconds_left: float) -> None:
-        self._draw(self._status_line(f"waiting for {what} ({seconds_left:.0f}s left)"))
+        self._draw(self._status_line(f"waiting for {what} ({left(seconds_left)} left)"))
 
     def _status_line(self, waiting: str) -> str:
         parts = [part for part in (self._label, self._phase, waiting) if part]

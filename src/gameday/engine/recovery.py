@@ -23,6 +23,7 @@ from gameday.lab import processes
 from gameday.lab.config import LabConfig
 from gameday.load import targets as load_targets
 from gameday.model import RESULT_SCHEMA, Expectation, ExperimentRef, RunResult, TimelineEvent
+from gameday.observe.prometheus import Prometheus
 from gameday.observe.series import fetch_series
 from gameday.record.files import (
     EVENT_LOG_NAME,
@@ -116,7 +117,7 @@ def finalise_crashed(marker: RunMarker, prometheus_url: str | None) -> RunResult
     series: dict[str, list[tuple[float, float]]] = {}
     if prometheus_url:
         try:
-            series = fetch_series(prometheus_url, started, ended)
+            series = fetch_series(Prometheus(prometheus_url), started, ended)
         except Exception as exc:  # the series are a bonus: the record counts
             logger.warning("no series for the crashed run: %s", exc)
     result = RunResult(

@@ -27,16 +27,16 @@ from gameday.context import RunContext
 from gameday.engine.events import TimelineEvents
 from gameday.engine.interrupts import InterruptGuard
 from gameday.engine.journal import journal_expectations
+from gameday.engine.preflight import RouteCheck, check_against_target, check_routes
 from gameday.engine.progress import progress_for
 from gameday.engine.recovery import mark_run, recover_leftovers, running_runs
 from gameday.engine.reporting import find_runbook, write_report
 from gameday.engine.stop_conditions import StopConditionWatch, Trip
-from gameday.errors import EnvironmentProblem, InvalidInputError
+from gameday.errors import EnvironmentProblem, GamedayError, InvalidInputError
 from gameday.experiment import Experiment, check_experiment, read_experiment
 from gameday.experiment.baseline import with_quiet_baseline
 from gameday.experiment.manual import for_manual_remediation
 from gameday.model import RESULT_SCHEMA, ExperimentRef, RunResult, TimelineEvent
-from gameday.observe.prometheus import Prometheus
 from gameday.observe.series import fetch_series
 from gameday.observe.watcher import AlertWatcher
 from gameday.record.files import EVENT_LOG_NAME, EXPECTATION_LOG_NAME, JsonLines, write_json
@@ -44,7 +44,7 @@ from gameday.record.ledger import FaultLedger
 from gameday.record.redaction import Redactor, secret_values
 from gameday.record.timeline import EventListener, Timeline
 from gameday.report.result_file import JOURNAL_NAME, write_result
-from gameday.targets import LAB_DIR_KEY, Target, fault_ledger, resolve_target
+from gameday.targets import LAB_DIR_KEY, Target, TargetSpec, fault_ledger, resolve_target
 from gameday.verify import verdicts
 
 logger = logging.getLogger("gameday.engine.runner")
@@ -62,6 +62,8 @@ class RunOptions:
     :param progress: print progress lines to stderr
     :param label: what progress lines call this run (a plan's "[2/6 redis-down]")
     :param write_report: render index.html, summary.md and junit.xml next to result.json
+    :param target: the system under test, from a target file or a plan (None: the lab, or
+        what the experiment's configuration names)
     """
 
     report_dir: Path | None = None
@@ -71,6 +73,7 @@ class RunOptions:
     progress: bool = True
     label: str = ""
     write_report: bool = True
+    target: TargetSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -100,28 +103,61 @@ def prepare(experiment: Experiment, options: RunOptions) -> dict[str, Any]:
     return document
 
 
-def _redactor(document: dict[str, Any]) -> Redactor:
-    try:
-        configuration = load_configuration(document.get("configuration") or {})
-        secrets = load_secrets(document.get("secrets") or {}, configuration)
-    except ChaosException as exc:
-        raise InvalidInputError(f"configuration or secrets: {exc}", where="secrets") from None
-    return Redactor(secret_values(configuration, secrets or {}))
+@dataclass(frozen=True)
+class Checked:
+    """An experiment checked for a run against its target: the document chaoslib runs,
+    its loaded configuration and secrets, the target (None: the lab or the experiment's
+    configuration, resolved when the run starts) and the routes the pre-flight checked."""
+
+    document: dict[str, Any]
+    configuration: dict[str, Any]
+    secrets: dict[str, Any]
+    target: Target | None
+    routes: list[RouteCheck]
 
 
-def _target(document: dict[str, Any]) -> Target:
+def check_run(experiment: Experiment, options: RunOptions) -> Checked:
+    """Everything that can refuse the experiment before anything runs (exit 2): its own
+    checks, its configuration and secrets, and, on a target that is not the lab, the
+    target file's credentials, the blast radius and the pre-flight routing check."""
+    document = prepare(experiment, options)
     try:
         configuration = load_configuration(document.get("configuration") or {})
+        secrets = load_secrets(document.get("secrets") or {}, configuration) or {}
     except ChaosException as exc:
-        raise InvalidInputError(f"configuration: {exc}", where="configuration") from None
-    try:
-        target = resolve_target(configuration)
-    except ChaosException as exc:
-        raise EnvironmentProblem(str(exc), hint="start the lab: `gameday lab up`") from None
-    if not Prometheus(target.prometheus_url, timeout=3).reachable():
+        raise InvalidInputError(
+            f"configuration or secrets: {exc}", source=str(experiment.path), where="secrets"
+        ) from None
+    if options.target is None or options.target.kind == "lab":
+        return Checked(document, configuration, secrets, None, [])
+    target = options.target.resolve(secrets)
+    check_against_target(experiment, target)
+    return Checked(document, configuration, secrets, target, check_routes(experiment, target))
+
+
+def _target(checked: Checked, options: RunOptions) -> Target:
+    """The run's target, answering (EnvironmentProblem, exit 3, when it does not)."""
+    target = checked.target
+    if target is None and options.target is not None:  # kind: lab in a target file
+        target = options.target.resolve(checked.secrets)
+    if target is None:
+        try:
+            target = resolve_target(checked.configuration)
+        except ChaosException as exc:
+            raise EnvironmentProblem(str(exc), hint="start the lab: `gameday lab up`") from None
+    problem = target.prometheus(timeout=3).answers()
+    if problem is not None:
         raise EnvironmentProblem(
-            f"prometheus at {target.prometheus_url} does not answer",
-            hint="start the lab (`gameday lab up`) or fix prometheus_url",
+            f"prometheus at {target.prometheus_url} does not answer: {problem}",
+            hint="start the lab (`gameday lab up`)"
+            if target.is_lab
+            else f"check prometheus: in {target.source or 'the configuration'}",
+        )
+    manager = target.alertmanager()
+    if manager is not None and not target.is_lab and not manager.ready():
+        raise EnvironmentProblem(
+            f"alertmanager at {manager.url} does not answer",
+            hint=f"check alertmanager: in {target.source}",
         )
     return target
 
@@ -165,13 +201,21 @@ def _before_the_run(target: Target, ledger: FaultLedger | None, timeline: Timeli
 
 
 def _at_each_fault(watcher: AlertWatcher, context: RunContext) -> EventListener:
-    """List every alert already active when a fault begins (it cannot be credited to it)."""
+    """List every alert already active when a fault begins (it cannot be credited to it);
+    without a notification sink, keep Alertmanager's notification counters of that moment
+    (delivery is judged from them)."""
+    manager = context.target.alertmanager() if context.target.sink_url is None else None
 
     def listen(event: TimelineEvent) -> None:
         if event["kind"] == "fault_applied":
             began = context.fault_started()
             if began is not None:
                 watcher.note_fault(began)
+            if manager is not None:
+                try:
+                    context.delivery_baseline = manager.counters()
+                except GamedayError as exc:
+                    logger.warning("no notification counters at the fault: %s", exc.message)
 
     return listen
 
@@ -197,9 +241,12 @@ def run_experiment_file(path: Path, options: RunOptions) -> RunOutcome:
 
 def run_checked(experiment: Experiment, options: RunOptions) -> RunOutcome:
     """Run an experiment (a plan's overrides already applied), with every guarantee."""
-    document = prepare(experiment, options)
-    redactor = _redactor(document)
-    target = _target(document)
+    checked = check_run(experiment, options)
+    document = checked.document
+    target = _target(checked, options)
+    redactor = Redactor(
+        secret_values(checked.configuration, checked.secrets) | set(target.secret_values())
+    )
     runbook = find_runbook(
         experiment.gameday_extension().get("runbook"),
         experiment.path.parent,
@@ -217,7 +264,13 @@ def run_checked(experiment: Experiment, options: RunOptions) -> RunOutcome:
     )
     printer = progress_for(label=options.label) if options.progress else None
     if printer is not None:
-        timeline.event_listeners.append(printer.event)
+        # What reaches the terminal is scrubbed like what reaches the files.
+        shown = printer
+
+        def show(event: TimelineEvent) -> None:
+            shown.event(redactor.scrub_document(event))
+
+        timeline.event_listeners.append(show)
         timeline.wait_listeners.append(printer.waiting)
     ledger = fault_ledger(target.lab) if target.lab is not None else None
     context = RunContext(
@@ -231,7 +284,7 @@ def run_checked(experiment: Experiment, options: RunOptions) -> RunOutcome:
     )
     timeline.record("run_started", experiment.title, path=str(experiment.path))
     watcher = AlertWatcher(
-        timeline=timeline, prometheus_url=target.prometheus_url, sink_url=target.sink_url
+        timeline=timeline, prometheus=target.prometheus(timeout=2), sink_url=target.sink_url
     )
     timeline.event_listeners.append(_at_each_fault(watcher, context))
     journal: dict[str, Any] = {"status": "interrupted", "run": [], "experiment": document}
@@ -239,7 +292,7 @@ def run_checked(experiment: Experiment, options: RunOptions) -> RunOutcome:
     guard = InterruptGuard(timeline)
     stop_watch = StopConditionWatch(
         conditions=experiment.stop_conditions,
-        prometheus=Prometheus(target.prometheus_url, timeout=2),
+        prometheus=target.prometheus(timeout=2),
         on_trip=_on_trip(timeline, ledger, guard),
     )
     try:
@@ -247,6 +300,7 @@ def run_checked(experiment: Experiment, options: RunOptions) -> RunOutcome:
             handler = TimelineEvents(
                 timeline,
                 remediation=set(experiment.remediation_names()),
+                faults={a.name: a.touches for a in experiment.plain_faults()},
                 on_started=guard.install,
                 on_method=stop_watch.start,
                 on_rollbacks=guard.start_rollbacks,
@@ -266,7 +320,7 @@ def run_checked(experiment: Experiment, options: RunOptions) -> RunOutcome:
     finally:
         watcher.stop()
         if printer is not None:
-            timeline.event_listeners.remove(printer.event)
+            timeline.event_listeners.remove(show)
             timeline.wait_listeners.clear()
             printer.close()
     aborted = stop_watch.tripped is not None
@@ -296,7 +350,9 @@ def run_checked(experiment: Experiment, options: RunOptions) -> RunOutcome:
         expectations=expectations,
         measurements=verdicts.measurements(expectations),
         load=context.load_summary,
-        series=fetch_series(target.prometheus_url, timeline.started, datetime.now(UTC)),
+        series=fetch_series(
+            target.prometheus(), timeline.started, datetime.now(UTC), target.slo_queries or None
+        ),
         journal=JOURNAL_NAME,
     )
     result = redactor.scrub_document(result)

@@ -49,6 +49,7 @@ class Activity:
     arguments: dict[str, Any] = field(default_factory=dict)
     pause_before: float = 0.0
     pause_after: float = 0.0
+    provider: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_gameday(self) -> bool:
@@ -72,6 +73,28 @@ class Activity:
             return None
         return float(value) if isinstance(value, int | float) else None
 
+    @property
+    def touches(self) -> str:
+        """What this action touches, as `allow` patterns in a target file match it:
+        `process:PATH ARGS…`, `http:METHOD URL`, `python:MODULE.FUNC`, or `lab:DOMAIN.FUNC`
+        for gameday's own faults (they need the lab)."""
+        if self.provider_type == "process":
+            arguments = self.provider.get("arguments")
+            if isinstance(arguments, list):
+                shown = " ".join(str(item) for item in arguments)
+            elif isinstance(arguments, dict):
+                shown = " ".join(f"{key}={value}" for key, value in arguments.items())
+            else:
+                shown = str(arguments or "")
+            return f"process:{self.provider.get('path', '')} {shown}".rstrip()
+        if self.provider_type == "http":
+            method = str(self.provider.get("method") or "GET").upper()
+            return f"http:{method} {self.provider.get('url', '')}"
+        if self.is_gameday:
+            domain = self.module.removeprefix("gameday.chaos.").split(".")[0]
+            return f"lab:{domain}.{self.func}"
+        return f"python:{self.module}.{self.func}"
+
     def describe(self) -> str:
         """ "stop_service(service=redis)" or the provider's target for non-Python providers."""
         if self.func:
@@ -85,7 +108,7 @@ class AlertExpectation:
     """An experiment's expectation about an alert."""
 
     alert: str
-    kind: str  # "fires", "does_not_fire" or "delivered"
+    kind: str  # "fires", "does_not_fire", "delivered" or "routed"
     activity: str
     phase: str  # "steady-state", "method" or "rollbacks"
     receiver: str | None = None
@@ -95,8 +118,8 @@ class AlertExpectation:
         return self.kind != "does_not_fire"
 
     def describe(self) -> str:
-        if self.kind == "delivered":
-            return f"delivered to {self.receiver}" if self.receiver else "delivered"
+        if self.kind in ("delivered", "routed"):
+            return f"{self.kind} to {self.receiver}" if self.receiver else self.kind
         return "must not fire" if self.kind == "does_not_fire" else "fires"
 
 
@@ -190,6 +213,8 @@ class Experiment:
                     continue
                 if activity.func == "notification_delivered":
                     kind = "delivered"
+                elif activity.func == "alert_routed":
+                    kind = "routed"
                 elif is_negative_func(activity.func):
                     kind = "does_not_fire"
                 else:
@@ -208,6 +233,24 @@ class Experiment:
 
     def faults(self) -> list[Activity]:
         return [activity for activity in self.method if activity.type == "action"]
+
+    def injected_faults(self) -> list[Activity]:
+        """The method's actions that inject a fault (not a remediation)."""
+        remediation = set(self.remediation_names())
+        return [a for a in self.faults() if a.name not in remediation]
+
+    def plain_faults(self) -> list[Activity]:
+        """Faults that are not gameday's own (`type: process`, `type: http`, other
+        extensions): gameday records when they were applied and reverted, as it does for
+        its own, from chaoslib's run events."""
+        return [a for a in self.injected_faults() if not a.is_gameday]
+
+    def touching_actions(self) -> list[tuple[str, Activity]]:
+        """Every action that changes the system, with its phase: a target's `allow`
+        must cover each of them."""
+        return [("method", a) for a in self.faults()] + [
+            ("rollbacks", a) for a in self.rollbacks if a.type == "action"
+        ]
 
 
 def as_mapping(value: object) -> dict[str, Any]:
@@ -255,6 +298,7 @@ def _activities(raw: object, source: str, where: str) -> tuple[Activity, ...]:
             arguments=arguments,
             pause_before=_seconds(pauses.get("before")),
             pause_after=_seconds(pauses.get("after")),
+            provider=provider,
         )
         named[activity.name] = activity
         out.append(activity)

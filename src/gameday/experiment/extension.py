@@ -15,7 +15,7 @@ EXPECTATION_MODULES = (
 # The probe that keeps the baseline quiet (see experiment.baseline).
 QUIET_PROBE = ("gameday.chaos.alerts.probes", "alerts_quiet")
 # Alert probes whose `within_s` a plan's `deadlines: {ALERT: s}` sets.
-ALERT_DEADLINE_FUNCS = ("alert_fires", "notification_delivered")
+ALERT_DEADLINE_FUNCS = ("alert_fires", "notification_delivered", "alert_routed")
 # The probes that wait for the system to be restored (`within_s` from the fault).
 RESTORATION_PROBES = frozenset(
     {

@@ -2,7 +2,7 @@
 
 name: lab game day
 description: …
-target: lab
+target: lab                                      # or a target file, or its mapping inline
 runbook: ../src/gameday/lab/assets/runbook.md   # relative to the plan
 load: {users: 10, spawn_rate: 10}                # default load for every experiment
 stop_conditions: [{alert: CustomerFacingOutage}]  # guard every experiment (guardrails)
@@ -26,7 +26,7 @@ from gameday.experiment.document import EXPERIMENT_HINT, Experiment, read_experi
 from gameday.experiment.guardrails import parse_stop_conditions
 from gameday.experiment.overrides import check_overrides
 
-TARGETS = ("lab",)
+LAB = "lab"
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Plan:
     path: Path
     name: str
     description: str = ""
-    target: str = "lab"
+    target: str | dict[str, Any] = LAB  # "lab", a target file's resolved path, or a mapping
     runbook: Path | None = None
     load: dict[str, Any] = field(default_factory=dict)
     entries: tuple[PlanEntry, ...] = ()
@@ -72,14 +72,7 @@ def load_plan(path: Path) -> Plan:
             source=source,
             hint=EXPERIMENT_HINT,
         )
-    target = str(document.get("target", "lab"))
-    if target not in TARGETS:
-        raise InvalidInputError(
-            f"unknown target {target!r}",
-            source=source,
-            where="target",
-            hint=f"gameday runs plans against: {', '.join(TARGETS)}",
-        )
+    target = _target(document.get("target", LAB), path)
     load = document.get("load") or {}
     if not isinstance(load, dict):
         raise InvalidInputError("load must be a mapping", source=source, where="load")
@@ -109,6 +102,29 @@ def load_plan(path: Path) -> Plan:
         load=load,
         entries=tuple(entries),
     )
+
+
+def _target(raw: Any, plan_path: Path) -> str | dict[str, Any]:
+    """`lab`, a target file (its resolved path) or an inline target mapping; the target
+    itself is read and checked by `gameday.targets` (per experiment: its secrets)."""
+    if raw == LAB or isinstance(raw, dict):
+        return raw if isinstance(raw, dict) else LAB
+    if not isinstance(raw, str) or not raw.strip():
+        raise InvalidInputError(
+            "target must be 'lab', a target file or a target mapping",
+            source=str(plan_path),
+            where="target",
+            hint="e.g. target: staging.yaml (relative to the plan), or target: {kind: external, …}",
+        )
+    found = (plan_path.parent / raw).resolve()
+    if not found.is_file():
+        raise InvalidInputError(
+            f"target file {raw!r} not found (looked in {found})",
+            source=str(plan_path),
+            where="target",
+            hint="paths in a plan are relative to the plan file",
+        )
+    return str(found)
 
 
 def _entry(

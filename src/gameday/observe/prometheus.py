@@ -12,6 +12,7 @@ from prometheus_api_client.exceptions import PrometheusApiClientException
 from urllib3.util.retry import Retry
 
 from gameday.errors import EnvironmentProblem
+from gameday.observe.http import PLAIN, HttpSettings
 
 REQUEST_TIMEOUT_S = 5
 
@@ -37,21 +38,33 @@ class ActiveAlert(TypedDict):
 class Prometheus:
     """A Prometheus server's HTTP API with timeouts and no silent retries."""
 
-    def __init__(self, url: str, *, timeout: float = REQUEST_TIMEOUT_S) -> None:
+    def __init__(
+        self, url: str, *, timeout: float = REQUEST_TIMEOUT_S, http: HttpSettings = PLAIN
+    ) -> None:
         self.url = url.rstrip("/")
+        self._session = http.session()
         # No retries: gameday polls with its own deadlines, and a retry with
         # back-off would blur the timestamps it measures.
         self._client = PrometheusConnect(
             url=self.url,
             retry=Retry(total=0),
             timeout=timeout,
+            session=self._session,
+            headers=http.headers or None,
+            auth=http.basic_auth,
         )
         self._timeout = timeout
+
+    def get(self, path: str, **params: str) -> requests.Response:
+        """A GET on the API with this server's credentials; raises for HTTP errors."""
+        response = self._session.get(f"{self.url}{path}", params=params, timeout=self._timeout)
+        response.raise_for_status()
+        return response
 
     def _fail(self, what: str, exc: Exception) -> EnvironmentProblem:
         return EnvironmentProblem(
             f"prometheus at {self.url} did not answer {what}: {exc}",
-            hint="is the lab up? `gameday lab status` shows each part",
+            hint="is it up? for the lab, `gameday lab status` shows each part",
         )
 
     def query(self, promql: str) -> list[dict[str, Any]]:
@@ -88,8 +101,7 @@ class Prometheus:
     def alerts(self) -> list[ActiveAlert]:
         """Alerts that are pending or firing now."""
         try:
-            response = requests.get(f"{self.url}/api/v1/alerts", timeout=self._timeout)
-            response.raise_for_status()
+            response = self.get("/api/v1/alerts")
         except requests.RequestException as exc:
             raise self._fail("for its alerts", exc) from exc
         return [
@@ -103,11 +115,37 @@ class Prometheus:
             for alert in response.json()["data"]["alerts"]
         ]
 
+    def alerting_rules(self) -> list[tuple[str, dict[str, str]]]:
+        """Every alerting rule it evaluates: (alert name, its static labels)."""
+        try:
+            groups = self.get("/api/v1/rules", type="alert").json()["data"]["groups"]
+        except (requests.RequestException, KeyError, ValueError) as exc:
+            raise self._fail("for its rules", exc) from exc
+        return [
+            (str(rule["name"]), {str(k): str(v) for k, v in (rule.get("labels") or {}).items()})
+            for group in groups
+            for rule in group.get("rules", [])
+            if rule.get("type", "alerting") == "alerting"
+        ]
+
     def reachable(self) -> bool:
         try:
-            return requests.get(f"{self.url}/-/ready", timeout=self._timeout).status_code == 200
+            return self.get("/-/ready").status_code == 200
         except requests.RequestException:
             return False
+
+    def answers(self) -> str | None:
+        """None when the API answers a query; else why not (refused, 401, TLS, ...)."""
+        try:
+            self.get("/api/v1/query", query="1")
+        except requests.HTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else "?"
+            if status in (401, 403):
+                return f"HTTP {status}: the credentials were refused"
+            return f"HTTP {status}"
+        except requests.RequestException as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return None
 
 
 _FRACTION = re.compile(r"\.(\d+)")

@@ -5,6 +5,7 @@ report can be re-rendered later without Prometheus."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 
 import requests
@@ -16,39 +17,46 @@ logger = logging.getLogger("gameday.observe.series")
 Points = list[tuple[float, float]]
 
 
-def chart_queries() -> dict[str, str]:
-    """Series name → PromQL, for both sources."""
+def chart_queries(server_queries: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Series name → PromQL, for both sources (the server side from a target's own SLO
+    queries when it has them; a series it has no query for is left out)."""
+    wanted = {
+        "error_ratio": {"error_ratio_max": 1.0},
+        "p95_latency_s": {"latency_max_s": 1.0},
+        "requests_per_s": {"throughput_min_rps": 0.0},
+    }
     queries: dict[str, str] = {}
     for source in ("server", "client"):
-        ratio, latency, rate = objectives(
-            source=source,
-            error_ratio_max=1.0,
-            latency_max_s=1.0,
-            throughput_min_rps=0.0,
-        )
-        queries[f"{source}_error_ratio"] = ratio.expr
-        queries[f"{source}_p95_latency_s"] = latency.expr
-        queries[f"{source}_requests_per_s"] = rate.expr
+        for name, asked in wanted.items():
+            try:
+                (objective,) = objectives(
+                    source=source,
+                    queries=server_queries if source == "server" else None,
+                    **asked,
+                )
+            except ValueError:
+                continue  # the target has no query for it
+            queries[f"{source}_{name}"] = objective.expr
     return queries
 
 
-def fetch_series(prometheus_url: str, start: datetime, end: datetime) -> dict[str, Points]:
+def fetch_series(
+    prometheus: Prometheus,
+    start: datetime,
+    end: datetime,
+    server_queries: Mapping[str, str] | None = None,
+) -> dict[str, Points]:
     """Every chart series over [start, end] at 1 s; a series that fails is left out."""
-    prometheus = Prometheus(prometheus_url)
     found: dict[str, Points] = {}
-    for name, query in chart_queries().items():
+    for name, query in chart_queries(server_queries).items():
         try:
-            response = requests.get(
-                f"{prometheus.url}/api/v1/query_range",
-                params={
-                    "query": query,
-                    "start": f"{start.timestamp():.3f}",
-                    "end": f"{end.timestamp():.3f}",
-                    "step": "1",
-                },
-                timeout=10,
+            response = prometheus.get(
+                "/api/v1/query_range",
+                query=query,
+                start=f"{start.timestamp():.3f}",
+                end=f"{end.timestamp():.3f}",
+                step="1",
             )
-            response.raise_for_status()
             result = response.json()["data"]["result"]
         except (requests.RequestException, KeyError, ValueError) as exc:
             logger.warning("could not fetch %s: %s", name, exc)

@@ -1,14 +1,16 @@
 """Where a run and the extension's activities find the system under test.
 
-An experiment's `configuration` may set `gameday_lab_dir` (the lab's directory;
-default: $GAMEDAY_LAB_DIR, else ./.lab) and, for a system other than the lab,
-`prometheus_url` and `notification_sink_url`.
+A target is the lab (the default) or an external system named by a target file
+(`targets/file.py`). An experiment's `configuration` may name one too, for plain
+`chaos run`: `gameday_target` (a target file), or `gameday_lab_dir` (the lab's
+directory; default: $GAMEDAY_LAB_DIR, else ./.lab), or `prometheus_url` and
+`notification_sink_url` directly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,18 +19,57 @@ from chaoslib.exceptions import ActivityFailed
 from gameday.errors import GamedayError
 from gameday.lab.config import LabConfig, load_running_config, resolve_lab_dir
 from gameday.lab.supervisor import SupervisorClient
+from gameday.observe.alertmanager import Alertmanager
+from gameday.observe.http import PLAIN, HttpSettings
+from gameday.observe.prometheus import REQUEST_TIMEOUT_S, Prometheus
 from gameday.record.ledger import FaultLedger
 
 LAB_DIR_KEY = "gameday_lab_dir"
+TARGET_FILE_KEY = "gameday_target"
 
 
 @dataclass(frozen=True)
 class Target:
-    """The URLs (and, for the lab, the supervisor and fault ledger) an activity uses."""
+    """The system under test: its monitoring, its load host, what faults may touch.
+
+    :param kind: "lab" (the lab, or a system shaped like it) or "external"
+    :param lab: the lab's configuration (None for any other system)
+    :param sink_url: gameday's notification sink, when the system's Alertmanager sends to it
+    :param slo_queries: server-side SLO queries by name (error_ratio, latency_p95_s, …);
+        empty: the lab gateway's metrics
+    :param allow: patterns of the faults this target may receive (see `experiment.faults`)
+    """
 
     prometheus_url: str
-    sink_url: str
+    sink_url: str | None
     lab: LabConfig | None
+    kind: str = "lab"
+    name: str = "lab"
+    source: str | None = None
+    prometheus_http: HttpSettings = PLAIN
+    alertmanager_url: str | None = None
+    alertmanager_http: HttpSettings = PLAIN
+    alertmanager_config: Path | None = None
+    load_host: str | None = None
+    slo_queries: Mapping[str, str] = field(default_factory=dict)
+    rule_files: tuple[Path, ...] = ()
+    allow: tuple[str, ...] = ()
+
+    @property
+    def is_lab(self) -> bool:
+        return self.kind == "lab"
+
+    def prometheus(self, timeout: float = REQUEST_TIMEOUT_S) -> Prometheus:
+        return Prometheus(self.prometheus_url, timeout=timeout, http=self.prometheus_http)
+
+    def alertmanager(self) -> Alertmanager | None:
+        if self.alertmanager_url is None:
+            return None
+        return Alertmanager(self.alertmanager_url, http=self.alertmanager_http)
+
+    def secret_values(self) -> list[str]:
+        """Credentials of this target: scrubbed from every report, log and line printed."""
+        return self.prometheus_http.secret_values() + self.alertmanager_http.secret_values()
 
     def supervisor(self) -> SupervisorClient:
         if self.lab is None:
@@ -49,16 +90,42 @@ def lab_dir_of(configuration: Mapping[str, Any] | None) -> Path:
     return resolve_lab_dir((configuration or {}).get(LAB_DIR_KEY))
 
 
-def resolve_target(configuration: Mapping[str, Any] | None) -> Target:
-    config = dict(configuration or {})
-    lab: LabConfig | None = None
-    if not (config.get("prometheus_url") and config.get("notification_sink_url")):
-        try:
-            lab = load_running_config(lab_dir_of(config))
-        except GamedayError as exc:
-            raise ActivityFailed(exc.message + (f" ({exc.hint})" if exc.hint else "")) from exc
+def lab_target(lab_dir: Path | None, *, name: str = "lab", source: str | None = None) -> Target:
+    """The lab as a target, from its running configuration (EnvironmentProblem when the
+    lab is not up)."""
+    lab = load_running_config(resolve_lab_dir(str(lab_dir) if lab_dir else None))
+    return _of_lab(lab, name=name, source=source)
+
+
+def _of_lab(lab: LabConfig, *, name: str = "lab", source: str | None = None) -> Target:
     return Target(
-        prometheus_url=str(config.get("prometheus_url") or (lab and lab.prometheus_url)),
-        sink_url=str(config.get("notification_sink_url") or (lab and lab.sink_url)),
+        prometheus_url=lab.prometheus_url,
+        sink_url=lab.sink_url,
         lab=lab,
+        name=name,
+        source=source,
+        alertmanager_url=lab.alertmanager_url,
+        load_host=lab.gateway_url,
     )
+
+
+def resolve_target(configuration: Mapping[str, Any] | None) -> Target:
+    """The target an experiment's configuration names (for activities outside a gameday
+    run); raises chaoslib's ActivityFailed when it cannot be found."""
+    config = dict(configuration or {})
+    try:
+        if config.get(TARGET_FILE_KEY):
+            from gameday.targets.file import read_target_file
+
+            return read_target_file(Path(str(config[TARGET_FILE_KEY])))
+        if config.get("prometheus_url") and config.get("notification_sink_url"):
+            # A system shaped like the lab (its metric names, its sink) at other URLs.
+            return Target(
+                prometheus_url=str(config["prometheus_url"]),
+                sink_url=str(config["notification_sink_url"]),
+                lab=None,
+                name="configuration",
+            )
+        return _of_lab(load_running_config(lab_dir_of(config)))
+    except GamedayError as exc:
+        raise ActivityFailed(exc.message + (f" ({exc.hint})" if exc.hint else "")) from exc

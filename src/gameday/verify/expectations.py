@@ -15,6 +15,7 @@ from gameday.model import Expectation, ExpectationKind, Measure
 __all__ = [
     "alert_does_not_fire",
     "alert_fires",
+    "alert_routed",
     "notification_delivered",
     "notification_not_delivered",
     "objectives_hold",
@@ -138,9 +139,13 @@ def notification_delivered(
     delivered_after_s: float | None,
     overtime_s: float = 0,
     delivered_elsewhere: list[str] | None = None,
+    judged_by: str | None = None,
+    failed_attempts: bool = False,
 ) -> Expectation:
     """The notification reached the receiver `delivered_after_s` seconds after the reference
-    (None: not within the deadline nor the overtime). Measures the time to notify."""
+    (None: not within the deadline nor the overtime). Measures the time to notify.
+    `judged_by`: how delivery was judged when not by gameday's sink (Alertmanager's
+    counters); `failed_attempts`: those counters show a failed notification."""
     where = f"; it went to {', '.join(delivered_elsewhere)} instead" if delivered_elsewhere else ""
     missing = (
         f"{alert} ({status}) was not delivered to {receiver} within {within_s:g}s, "
@@ -149,6 +154,11 @@ def notification_delivered(
     passed, message = _timed_message(
         f"{alert} ({status}) reached {receiver}", delivered_after_s, within_s, reference, missing
     )
+    if failed_attempts:
+        passed = False
+        message = f"{alert} ({status}): Alertmanager's notifications to {receiver} failed"
+    if judged_by:
+        message = f"{message} ({judged_by})"
     return _expectation(
         "notification_delivered",
         f"{alert} ({status}) delivered to {receiver} within {within_s:g}s",
@@ -159,6 +169,52 @@ def notification_delivered(
         measured_s=delivered_after_s,
         budget_s=within_s,
         measure="notify",
+    )
+
+
+def alert_routed(
+    alert: str,
+    receiver: str,
+    *,
+    within_s: float,
+    reference: str,
+    routed_after_s: float | None,
+    overtime_s: float = 0,
+    routed_elsewhere: Sequence[str] = (),
+    suppressed: Sequence[str] = (),
+    preexisting: bool = False,
+) -> Expectation:
+    """Alertmanager held the alert, active (not silenced nor inhibited), routed to
+    `receiver`, `routed_after_s` seconds after the reference (None: it did not within the
+    deadline nor the overtime). `routed_elsewhere`: the receivers it was routed to
+    instead; `suppressed`: why it was quiet (the silence or the inhibiting alert)."""
+    if suppressed:
+        why = f"; Alertmanager held it but {'; '.join(suppressed)}"
+    elif routed_elsewhere:
+        why = f"; Alertmanager routed it to {', '.join(routed_elsewhere)} instead"
+    elif preexisting:
+        why = "; the only instance Alertmanager held began before the fault"
+    else:
+        why = "; Alertmanager never received it"
+    missing = (
+        f"{alert} was not routed to {receiver} within {within_s:g}s, nor {overtime_s:g}s later{why}"
+    )
+    passed, message = _timed_message(
+        f"{alert} was routed to {receiver} (active in Alertmanager)",
+        routed_after_s,
+        within_s,
+        reference,
+        missing,
+    )
+    return _expectation(
+        "alert_routed",
+        f"{alert} routed to {receiver} within {within_s:g}s",
+        passed,
+        message,
+        alert=alert,
+        receiver=receiver,
+        measured_s=routed_after_s,
+        budget_s=within_s,
     )
 
 

@@ -7,6 +7,7 @@ upper bound, `min_over_time` for a lower one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -68,6 +69,25 @@ def _format(value: float, unit: str) -> str:
     return f"{value:.1f}{unit}"
 
 
+def latency_key(quantile: float) -> str:
+    """The name of a target's SLO query for this latency quantile: latency_p95_s, …"""
+    return f"latency_p{quantile * 100:g}_s"
+
+
+def _own(
+    queries: Mapping[str, str], key: str, source: Source, target: float, bound: Bound, unit: str
+) -> Objective:
+    if key not in queries:
+        known = ", ".join(sorted(queries)) or "none"
+        raise ValueError(
+            f"no SLO query {key!r} for this objective (the target's slo: or the probe's "
+            f"queries: give {known})"
+        )
+    name = {"error_ratio": "error ratio", "requests_per_s": "throughput"}.get(key)
+    label = name or f"p{key[len('latency_p') : -len('_s')]} latency"
+    return Objective(f"{source} {label}", queries[key], target, bound, unit)
+
+
 def objectives(
     *,
     source: Source = "server",
@@ -75,8 +95,15 @@ def objectives(
     latency_quantile: float = 0.95,
     latency_max_s: float | None = None,
     throughput_min_rps: float | None = None,
+    queries: Mapping[str, str] | None = None,
 ) -> list[Objective]:
-    """The objectives asked for; raise ValueError when none is."""
+    """The objectives asked for; raise ValueError when none is. With `queries` (a
+    target's own SLO PromQL by name: error_ratio, latency_p95_s, requests_per_s), those
+    expressions are the objectives' values instead of the lab gateway's metrics."""
+    if queries:
+        return _from_queries(
+            queries, source, error_ratio_max, latency_quantile, latency_max_s, throughput_min_rps
+        )
     names = SERIES[source]
     found: list[Objective] = []
     if error_ratio_max is not None:
@@ -112,6 +139,29 @@ def objectives(
                 " req/s",
             )
         )
+    return _some(found)
+
+
+def _from_queries(
+    queries: Mapping[str, str],
+    source: Source,
+    error_ratio_max: float | None,
+    latency_quantile: float,
+    latency_max_s: float | None,
+    throughput_min_rps: float | None,
+) -> list[Objective]:
+    found: list[Objective] = []
+    if error_ratio_max is not None:
+        found.append(_own(queries, "error_ratio", source, error_ratio_max, "max", "ratio"))
+    if latency_max_s is not None:
+        key = latency_key(latency_quantile)
+        found.append(_own(queries, key, source, latency_max_s, "max", "s"))
+    if throughput_min_rps is not None:
+        found.append(_own(queries, "requests_per_s", source, throughput_min_rps, "min", " req/s"))
+    return _some(found)
+
+
+def _some(found: list[Objective]) -> list[Objective]:
     if not found:
         raise ValueError(
             "no objective given: set error_ratio_max, latency_max_s or throughput_min_rps"

@@ -1,5 +1,6 @@
-"""Alert and notification probes: they watch Prometheus and the notification sink from
-the fault and hand what they saw to `gameday.verify`, which judges it.
+"""Alert and notification probes: they watch Prometheus, Alertmanager and the
+notification sink from the fault and hand what they saw to `gameday.verify`, which
+judges it. `alert_routed` (routing as Alertmanager decides it) lives in `routing`.
 
 Every deadline (`within_s`, `during_s`) counts from the fault. A probe returns
 as soon as its condition is decided; when a deadline passes it keeps watching
@@ -17,6 +18,7 @@ import requests
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
+from gameday.chaos.alerts.routing import alert_routed, delivered_by_counters
 from gameday.chaos.expectations import seconds_since, settle, watch_from
 from gameday.context import RunContext, run_context
 from gameday.errors import GamedayError
@@ -28,6 +30,7 @@ from gameday.verify import expectations as verdicts
 __all__ = [
     "alert_does_not_fire",
     "alert_fires",
+    "alert_routed",
     "alerts_quiet",
     "notification_delivered",
     "notification_not_delivered",
@@ -79,7 +82,7 @@ def alert_fires(
     seen (seconds after the fault) and Prometheus' `activeAt` for the alert.
     """
     context = run_context(configuration)
-    prometheus = Prometheus(context.target.prometheus_url)
+    prometheus = context.target.prometheus()
     since, reference = context.reference_time()
     began = context.fault_started() or since
     seen: dict[str, float] = {}
@@ -149,7 +152,7 @@ def alert_does_not_fire(
     Fails as soon as it fires, so a wrong negative costs no extra time.
     """
     context = run_context(configuration)
-    prometheus = Prometheus(context.target.prometheus_url)
+    prometheus = context.target.prometheus()
     since, reference = context.reference_time()
 
     def fired() -> ActiveAlert | None:
@@ -251,14 +254,20 @@ def notification_delivered(
     seconds to say by how much the budget was missed. A delivery about an alert
     instance that was already active when the fault began (a repeat of an
     earlier firing, or its resolution) is not a new delivery and never counts.
+
+    Deliveries are read from gameday's notification sink. On a target without one
+    (its Alertmanager sends only to its own receivers), a firing delivery is judged
+    from Alertmanager's API and notification counters, and the verdict says so.
     """
     context = run_context(configuration)
-    sink_url = context.target.sink_url
+    if context.target.sink_url is None:
+        return _delivered_without_sink(context, alert, receiver, within_s, status, overtime_s)
+    sink: str = context.target.sink_url
     since, reference = context.reference_time()
-    earlier = _active_before_fault(context, Prometheus(context.target.prometheus_url), alert)
+    earlier = _active_before_fault(context, context.target.prometheus(), alert)
 
     def delivered() -> Notification | None:
-        for record in _deliveries(sink_url, alert=alert, receiver=receiver, status=status):
+        for record in _deliveries(sink, alert=alert, receiver=receiver, status=status):
             if datetime.fromisoformat(record["received_at"]) >= since and not _repeat(
                 record, earlier
             ):
@@ -282,7 +291,7 @@ def notification_delivered(
         sorted(
             {
                 r["receiver"]
-                for r in _deliveries(sink_url, alert=alert, receiver=None, status=status)
+                for r in _deliveries(sink, alert=alert, receiver=None, status=status)
                 if datetime.fromisoformat(r["received_at"]) >= since
             }
         )
@@ -305,6 +314,45 @@ def notification_delivered(
     return {"alert": alert, "receiver": receiver, "after_s": took, "record": polled.value}
 
 
+def _delivered_without_sink(
+    context: RunContext,
+    alert: str,
+    receiver: str,
+    within_s: float,
+    status: str,
+    overtime_s: float,
+) -> dict[str, Any]:
+    if status != "firing":
+        raise ActivityFailed(
+            f"target {context.target.name!r} has no notification sink: only firing deliveries "
+            "can be judged from Alertmanager's counters (add sink: {url: …} for resolved ones)"
+        )
+    _, reference = context.reference_time()
+    delivery = delivered_by_counters(
+        context, alert, receiver, within_s=within_s, overtime_s=overtime_s
+    )
+    settle(
+        context,
+        verdicts.notification_delivered(
+            alert,
+            receiver,
+            status=status,
+            within_s=within_s,
+            reference=reference,
+            delivered_after_s=delivery.after_s,
+            overtime_s=overtime_s,
+            judged_by=delivery.how,
+            failed_attempts=delivery.failed,
+        ),
+    )
+    return {
+        "alert": alert,
+        "receiver": receiver,
+        "after_s": delivery.after_s,
+        "judged_by": delivery.how,
+    }
+
+
 def notification_not_delivered(
     receiver: str,
     during_s: float = 30,
@@ -318,6 +366,11 @@ def notification_not_delivered(
     """
     context = run_context(configuration)
     sink_url = context.target.sink_url
+    if sink_url is None:
+        raise ActivityFailed(
+            f"target {context.target.name!r} has no notification sink: add sink: {{url: …}} "
+            "to its target file (and the sink as a receiver with continue: true)"
+        )
     since, reference = context.reference_time()
     began = context.fault_started()
 
@@ -370,7 +423,7 @@ def alerts_quiet(
     context = run_context(configuration)
     if context.phase() == "steady state after the method":
         return True
-    prometheus = Prometheus(context.target.prometheus_url)
+    prometheus = context.target.prometheus()
     wanted = set(alerts)
     still: list[str] = []
 

@@ -22,7 +22,9 @@ experiment's directory and its parent.
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from chaoslib.exceptions import InterruptExecution
@@ -84,31 +86,32 @@ def before_experiment_control(
         run.activate()
     target = run.target
     if target.lab is None:
-        raise InterruptExecution("load control: client-side metrics need the gameday lab")
-    profile = LoadProfile(
-        locustfile=find_locustfile(locustfile, run.experiment_dir),
-        host=host or target.lab.gateway_url,
-        users=int(users),
-        spawn_rate=float(spawn_rate),
-        run_time_s=int(run_time_s),
-        export_metrics=bool(export_metrics),
-    )
-    session = LoadSession(
-        process=LocustProcess(
-            profile=profile,
-            metrics_port=target.lab.ports.load_metrics,
-            workdir=target.lab.run / "load",
-        ),
-        targets_file=target.lab.load_targets_file if profile.export_metrics else None,
-        labels={"namespace": "lab"},
-    )
+        session, profile = _external_session(run, locustfile, users, spawn_rate, host, run_time_s)
+    else:
+        profile = LoadProfile(
+            locustfile=find_locustfile(locustfile, run.experiment_dir),
+            host=host or target.lab.gateway_url,
+            users=int(users),
+            spawn_rate=float(spawn_rate),
+            run_time_s=int(run_time_s),
+            export_metrics=bool(export_metrics),
+        )
+        session = LoadSession(
+            process=LocustProcess(
+                profile=profile,
+                metrics_port=target.lab.ports.load_metrics,
+                workdir=target.lab.run / "load",
+            ),
+            targets_file=target.lab.load_targets_file if profile.export_metrics else None,
+            labels={"namespace": "lab"},
+        )
     try:
         session.start()
     except GamedayError as exc:
         run.record("error", f"load did not start: {exc.message}")
         raise InterruptExecution(f"load did not start: {exc.message}") from exc
     run.load = session
-    if session.process.pid is not None:
+    if session.process.pid is not None and target.lab is not None:
         # Found again by `gameday recover` if this process dies without stopping it.
         processes.record_pids(target.lab.load_pids_file, {"locust": session.process.pid})
     run.record(
@@ -118,10 +121,42 @@ def before_experiment_control(
         users=profile.users,
     )
     if profile.export_metrics:
-        _wait_for_client_metrics(run, Prometheus(target.prometheus_url), float(warmup_s))
+        _wait_for_client_metrics(run, target.prometheus())
+    _warm_up(run, float(warmup_s))
 
 
-def _wait_for_client_metrics(run: RunContext, prometheus: Prometheus, warmup_s: float) -> None:
+def _external_session(
+    run: RunContext,
+    locustfile: str,
+    users: int,
+    spawn_rate: float,
+    host: str | None,
+    run_time_s: int,
+) -> tuple[LoadSession, LoadProfile]:
+    """Load on a system that is not the lab: against the target's load host. Its
+    Prometheus does not scrape gameday's Locust, so no client-side metrics are exported;
+    the final figures still come from Locust."""
+    chosen = host or run.target.load_host
+    if not chosen:
+        raise InterruptExecution(
+            f"load control: target {run.target.name!r} has no load host: set load: {{host: …}} "
+            "in its target file, or host: in the control's arguments"
+        )
+    profile = LoadProfile(
+        locustfile=find_locustfile(locustfile, run.experiment_dir),
+        host=chosen,
+        users=int(users),
+        spawn_rate=float(spawn_rate),
+        run_time_s=int(run_time_s),
+        export_metrics=False,
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="gameday-load-"))
+    return LoadSession(
+        process=LocustProcess(profile=profile, metrics_port=0, workdir=workdir)
+    ), profile
+
+
+def _wait_for_client_metrics(run: RunContext, prometheus: Prometheus) -> None:
     seen = poll_until(
         lambda: prometheus.query_value("sum(locust_requests_total)"),
         timeout_s=20,
@@ -131,6 +166,9 @@ def _wait_for_client_metrics(run: RunContext, prometheus: Prometheus, warmup_s: 
     if not seen.met:
         run.record("error", "Prometheus never scraped Locust's metrics")
         raise InterruptExecution("Prometheus never scraped Locust's metrics (job 'locust')")
+
+
+def _warm_up(run: RunContext, warmup_s: float) -> None:
     if warmup_s > 0:
         end = time.monotonic() + warmup_s
         while (left := end - time.monotonic()) > 0:

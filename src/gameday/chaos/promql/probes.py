@@ -23,7 +23,6 @@ from chaoslib.types import Configuration, Secrets
 from gameday.chaos.expectations import settle
 from gameday.chaos.objective_checks import await_restored, judge_held, shown
 from gameday.context import run_context
-from gameday.observe.prometheus import Prometheus
 from gameday.verify.slo import Objective
 
 __all__ = ["query_holds", "query_restored"]
@@ -78,7 +77,7 @@ def query_holds(
     context = run_context(configuration)
     values, verdict = judge_held(
         context,
-        Prometheus(context.target.prometheus_url),
+        context.target.prometheus(),
         wanted,
         window_s=_window(window_s),
         name=f"{name or query} holds over {window_s:g}s",
@@ -115,7 +114,7 @@ def query_restored(
     what = name or query
     took, mttr, values = await_restored(
         context,
-        Prometheus(context.target.prometheus_url),
+        context.target.prometheus(),
         wanted,
         what=what,
         name=f"{what} restored within {within_s:g}s",

@@ -1,4 +1,5 @@
-"""SLO expectations over Prometheus, server-side (gateway) or client-side (Locust).
+"""SLO expectations over Prometheus, server-side (the system's own metrics: the target's
+SLO queries, or the lab gateway's) or client-side (Locust).
 
 `slo_holds` checks the worst value of each objective over the last `window_s`
 seconds. `slo_restored` polls until every objective holds again over a short
@@ -17,7 +18,6 @@ from chaoslib.types import Configuration, Secrets
 from gameday.chaos.expectations import settle
 from gameday.chaos.objective_checks import await_restored, judge_held
 from gameday.context import RunContext, run_context
-from gameday.observe.prometheus import Prometheus
 from gameday.verify.slo import RATE_WINDOW_S, Objective, Source, objectives
 
 __all__ = ["slo_holds", "slo_restored"]
@@ -25,15 +25,28 @@ logger = logging.getLogger("gameday.chaos.slo.probes")
 
 
 def _objectives(
+    context: RunContext,
     source: str,
     error_ratio_max: float | None,
     latency_max_s: float | None,
     latency_quantile: float,
     throughput_min_rps: float | None,
+    queries: dict[str, str] | None,
 ) -> list[Objective]:
     if source not in ("server", "client"):
         raise ActivityFailed(f"source must be 'server' or 'client', not {source!r}")
     chosen: Source = "server" if source == "server" else "client"
+    if chosen == "client" and not context.target.is_lab:
+        raise ActivityFailed(
+            f"client-side SLOs read Locust's figures from the lab's Prometheus; target "
+            f"{context.target.name!r} does not scrape gameday's Locust: use source: server"
+        )
+    own = queries or (context.target.slo_queries if chosen == "server" else None)
+    if chosen == "server" and not own and not context.target.is_lab:
+        raise ActivityFailed(
+            f"target {context.target.name!r} has no SLO queries: add slo: to the target file "
+            "(error_ratio, latency_p95_s, requests_per_s) or give the probe queries:"
+        )
     try:
         return objectives(
             source=chosen,
@@ -41,6 +54,7 @@ def _objectives(
             latency_max_s=latency_max_s,
             latency_quantile=latency_quantile,
             throughput_min_rps=throughput_min_rps,
+            queries=own,
         )
     except ValueError as exc:
         raise ActivityFailed(str(exc)) from exc
@@ -63,6 +77,7 @@ def slo_holds(
     window_s: float = 10,
     source: str = "server",
     latency_quantile: float = 0.95,
+    queries: dict[str, str] | None = None,
     configuration: Configuration = None,
     secrets: Secrets = None,
 ) -> bool:
@@ -70,14 +85,22 @@ def slo_holds(
 
     Objectives: `error_ratio_max` (e.g. 0.01 for 1 %), `latency_max_s` at
     `latency_quantile` (default p95), `throughput_min_rps`. `source` is
-    `server` (the gateway's metrics) or `client` (Locust's, while load runs).
+    `server` (the system's metrics: the target's `slo:` queries, or the lab
+    gateway's) or `client` (Locust's, while load runs). `queries` gives this probe's
+    own server-side PromQL by name (error_ratio, latency_p95_s, requests_per_s).
     Returns true when they hold; raises ActivityFailed naming each violation.
     """
-    wanted = _objectives(
-        source, error_ratio_max, latency_max_s, latency_quantile, throughput_min_rps
-    )
     context = run_context(configuration)
-    prometheus = Prometheus(context.target.prometheus_url)
+    wanted = _objectives(
+        context,
+        source,
+        error_ratio_max,
+        latency_max_s,
+        latency_quantile,
+        throughput_min_rps,
+        queries,
+    )
+    prometheus = context.target.prometheus()
     effective_s = _since_load_started(context, window_s)
     values, verdict = judge_held(
         context,
@@ -106,6 +129,7 @@ def slo_restored(
     latency_quantile: float = 0.95,
     mttr_budget_s: float | None = None,
     overtime_s: float = 30,
+    queries: dict[str, str] | None = None,
     configuration: Configuration = None,
     secrets: Secrets = None,
 ) -> dict[str, Any]:
@@ -114,15 +138,21 @@ def slo_restored(
     seconds. The time from the fault to restoration is the MTTR; with
     `mttr_budget_s` it is an expectation of its own (the runbook's MTTR target).
     A restoration after the deadline is watched `overtime_s` longer, to say by
-    how much it was late.
+    how much it was late. `queries` as for `slo_holds`.
     """
-    wanted = _objectives(
-        source, error_ratio_max, latency_max_s, latency_quantile, throughput_min_rps
-    )
     context = run_context(configuration)
+    wanted = _objectives(
+        context,
+        source,
+        error_ratio_max,
+        latency_max_s,
+        latency_quantile,
+        throughput_min_rps,
+        queries,
+    )
     took, mttr, values = await_restored(
         context,
-        Prometheus(context.target.prometheus_url),
+        context.target.prometheus(),
         wanted,
         what="SLO",
         name=f"SLO restored within {within_s:g}s ({source})",
