@@ -73,3 +73,25 @@ def test_plan_status_precedence() -> None:
     assert plan_status(["failed", "error"]) == "error"
     assert plan_status(["passed", "interrupted", "error"]) == "interrupted"
     assert plan_status(["passed"]) == "passed"
+
+
+def test_a_plan_target_inline_or_by_file_is_checked_against_every_experiment(
+    tmp_path: Path,
+) -> None:
+    """Lab faults on a system that is not the lab are refused, with the plan's place;
+    the plan's target may be a file (relative to the plan) or a mapping."""
+    external = "{kind: external, prometheus: {url: 'http://127.0.0.1:9'}, allow: ['*']}"
+    inline = _plan(tmp_path, f"name: p\ntarget: {external}\nexperiments: [EXP/redis-down.yaml]\n")
+    with pytest.raises(InvalidInputError) as caught:
+        validate_plan(load_plan(inline), RunOptions())
+    assert "plan.yaml:experiments[0]" in caught.value.message
+    assert "is a fault of gameday's lab" in caught.value.message
+    (tmp_path / "staging.yaml").write_text(
+        "kind: external\nprometheus: {url: 'ftp://x'}\nallow: []\n"
+    )
+    by_file = _plan(tmp_path, "name: p\ntarget: staging.yaml\nexperiments: [EXP/redis-down.yaml]\n")
+    with pytest.raises(InvalidInputError) as bad_url:
+        validate_plan(load_plan(by_file), RunOptions())
+    assert "prometheus.url" in bad_url.value.message and "not an http(s) URL" in (
+        bad_url.value.message
+    )

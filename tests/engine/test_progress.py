@@ -36,3 +36,12 @@ def test_the_live_display_keeps_one_status_line() -> None:
 
 def test_pipes_get_plain_lines() -> None:
     assert isinstance(progress_for(io.StringIO()), LineProgress)
+
+
+def test_long_waits_say_minutes_left() -> None:
+    """Production rules (`for: 5m`) give deadlines of tens of minutes."""
+    from gameday.engine.progress import left
+
+    assert left(42.4) == "42s"
+    assert left(1445) == "24m 05s"
+    assert left(1800) == "30m 00s"

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.team_stack import TeamStack
+from tests.team_stack import PORT_OFFSETS, TeamStack
 
 pytestmark = pytest.mark.team_stack
 TOKEN_ENV = "TEAM_MONITORING_TOKEN"
@@ -133,6 +133,24 @@ def gameday(
     )
 
 
+def run_with_yes(
+    team: TeamStack, directory: Path, path: Path, report: Path, **target_changes: Any
+) -> subprocess.CompletedProcess[str]:
+    """`gameday run EXPERIMENT --target … --yes --report-dir REPORT`, token in the env."""
+    target_file = target(team, directory, **target_changes)
+    return gameday(
+        "run",
+        str(path),
+        "--target",
+        str(target_file),
+        "--yes",
+        "--report-dir",
+        str(report),
+        token=team.token,
+        cwd=directory,
+    )
+
+
 def write(path: Path, document: dict[str, Any]) -> Path:
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path
@@ -153,44 +171,56 @@ def everything_written(report_dir: Path, run: subprocess.CompletedProcess[str]) 
     return "\n".join(texts)
 
 
+LOCUSTFILE = """
+from locust import HttpUser, constant, task
+
+
+class Scraper(HttpUser):
+    wait_time = constant(0.05)
+
+    @task
+    def metrics(self):
+        self.client.get("/metrics")
+"""
+
+
 def test_team_experiment_passes_through_the_token_proxy(
     team_restored: TeamStack, tmp_path: Path
 ) -> None:
     team = team_restored
-    path = write(
-        tmp_path / "cache-down.yaml",
-        experiment(
-            team,
-            _probe(
-                "cache-down-fires",
-                "gameday.chaos.alerts.probes",
-                "alert_fires",
-                alert="CacheDown",
-                within_s=25,
-            ),
-            _routed("CacheDown", "storage-pager"),
-            _probe(
-                "cache-down-paged",
-                "gameday.chaos.alerts.probes",
-                "notification_delivered",
-                alert="CacheDown",
-                receiver="storage-pager",
-                within_s=25,
-            ),
+    (tmp_path / "scrape.py").write_text(LOCUSTFILE)
+    load = {
+        "name": "load",
+        "provider": {
+            "type": "python",
+            "module": "gameday.chaos.load.control",
+            "arguments": {"locustfile": "scrape.py", "users": 2, "spawn_rate": 2, "warmup_s": 1},
+        },
+    }
+    exporter = f"http://127.0.0.1:{team.redis_port + PORT_OFFSETS['exporter']}"
+    document = experiment(
+        team,
+        _probe(
+            "cache-down-fires",
+            "gameday.chaos.alerts.probes",
+            "alert_fires",
+            alert="CacheDown",
+            within_s=25,
+        ),
+        _routed("CacheDown", "storage-pager"),
+        _probe(
+            "cache-down-paged",
+            "gameday.chaos.alerts.probes",
+            "notification_delivered",
+            alert="CacheDown",
+            receiver="storage-pager",
+            within_s=25,
         ),
     )
+    document["controls"] = [load]
+    path = write(tmp_path / "cache-down.yaml", document)
     report = tmp_path / "report"
-    run = gameday(
-        "run",
-        str(path),
-        "--target",
-        str(target(team, tmp_path)),
-        "--yes",
-        "--report-dir",
-        str(report),
-        token=team.token,
-        cwd=tmp_path,
-    )
+    run = run_with_yes(team, tmp_path, path, report, load={"host": exporter})
     assert run.returncode == 0, run.stdout + run.stderr
     result = result_of(report)
     found = verdicts(result)
@@ -200,6 +230,7 @@ def test_team_experiment_passes_through_the_token_proxy(
     assert delivered["passed"]
     assert "Alertmanager's notification counters" in delivered["message"]
     assert result["measurements"]["mttd_s"] is not None
+    assert result["load"]["requests"] > 0  # Locust ran against the target's load host
     kinds = [e["kind"] for e in result["timeline"]]
     assert kinds.count("fault_applied") == 1 and "fault_reverted" in kinds
     applied = next(e for e in result["timeline"] if e["kind"] == "fault_applied")
@@ -232,17 +263,7 @@ def test_wrong_receiver_fails_naming_where_alertmanager_routed_it(
         tmp_path / "cache-down.yaml", experiment(team, _routed("CacheDown", "storage-chat"))
     )
     report = tmp_path / "report"
-    run = gameday(
-        "run",
-        str(path),
-        "--target",
-        str(target(team, tmp_path, alertmanager=alertmanager)),
-        "--yes",
-        "--report-dir",
-        str(report),
-        token=team.token,
-        cwd=tmp_path,
-    )
+    run = run_with_yes(team, tmp_path, path, report, alertmanager=alertmanager)
     assert run.returncode == 1, run.stdout + run.stderr
     verdict = verdicts(result_of(report))["CacheDown routed to storage-chat within 25s"]
     assert not verdict["passed"]
@@ -263,17 +284,7 @@ def test_a_silenced_alert_fails_naming_the_silence(
         ),
     )
     report = tmp_path / "report"
-    run = gameday(
-        "run",
-        str(path),
-        "--target",
-        str(target(team, tmp_path)),
-        "--yes",
-        "--report-dir",
-        str(report),
-        token=team.token,
-        cwd=tmp_path,
-    )
+    run = run_with_yes(team, tmp_path, path, report)
     assert run.returncode == 1, run.stdout + run.stderr
     found = verdicts(result_of(report))
     silenced = found["CachePrimaryLost routed to storage-pager within 25s"]["message"]
@@ -292,17 +303,7 @@ def test_preflight_refuses_an_unroutable_receiver_before_any_fault(
         tmp_path / "cache-down.yaml", experiment(team, _routed("CacheDown", "payments-pager"))
     )
     report = tmp_path / "report"
-    run = gameday(
-        "run",
-        str(path),
-        "--target",
-        str(target(team, tmp_path)),
-        "--yes",
-        "--report-dir",
-        str(report),
-        token=team.token,
-        cwd=tmp_path,
-    )
+    run = run_with_yes(team, tmp_path, path, report)
     assert run.returncode == 2, run.stdout + run.stderr
     assert "payments-pager" in run.stderr and "storage-pager" in run.stderr
     assert "nothing was injected" in run.stderr

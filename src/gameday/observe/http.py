@@ -5,8 +5,22 @@ basic auth, a custom CA, a client certificate. Values are resolved by the target
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
+
+
+class _Session(requests.Session):
+    """A session whose own `verify` (a target's CA file) is not overridden by
+    $REQUESTS_CA_BUNDLE or $CURL_CA_BUNDLE: requests lets those win over `Session.verify`
+    for every request that does not pass `verify=` itself (psf/requests#3829)."""
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> Any:
+        if verify is None and self.verify is not True:
+            verify = self.verify
+        return super().merge_environment_settings(url, proxies, stream, verify, cert)
 
 
 @dataclass(frozen=True)
@@ -35,7 +49,7 @@ class HttpSettings:
 
     def session(self) -> requests.Session:
         """A session that sends these credentials with every request."""
-        session = requests.Session()
+        session = _Session()
         session.headers.update(self.headers)
         if self.basic_auth is not None:
             session.auth = self.basic_auth

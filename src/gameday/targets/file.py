@@ -134,7 +134,11 @@ class _Reader:
             endpoint.get("tls") or {}, f"{where}.tls", {"ca_file", "cert_file", "key_file"}
         )
         if "bearer_token" in auth and "basic" in auth:
-            raise self.fail("give bearer_token or basic, not both", f"{where}.auth")
+            raise self.fail(
+                "give bearer_token or basic, not both",
+                f"{where}.auth",
+                "keep the one the server expects and remove the other",
+            )
         token = (
             self.credential(auth["bearer_token"], f"{where}.auth.bearer_token")
             if "bearer_token" in auth
@@ -144,7 +148,11 @@ class _Reader:
         if "basic" in auth:
             pair = self.mapping(auth["basic"], f"{where}.auth.basic", {"username", "password"})
             if "username" not in pair or "password" not in pair:
-                raise self.fail("needs username and password", f"{where}.auth.basic")
+                raise self.fail(
+                    "needs username and password",
+                    f"{where}.auth.basic",
+                    "basic: {username: NAME, password: {env: VARIABLE}}",
+                )
             user = pair["username"]
             username = (
                 self.credential(user, f"{where}.auth.basic.username")
@@ -154,7 +162,11 @@ class _Reader:
             basic = (username, self.credential(pair["password"], f"{where}.auth.basic.password"))
         files = {key: str(self.path(tls[key], f"{where}.tls.{key}")) for key in tls}
         if "key_file" in files and "cert_file" not in files:
-            raise self.fail("key_file needs cert_file", f"{where}.tls.key_file")
+            raise self.fail(
+                "key_file needs cert_file",
+                f"{where}.tls.key_file",
+                "add cert_file: the client certificate that key_file is the key of",
+            )
         return HttpSettings(
             bearer_token=token,
             basic_auth=basic,
@@ -165,7 +177,7 @@ class _Reader:
 
     def strings(self, value: Any, where: str) -> list[str]:
         if not isinstance(value, list):
-            raise self.fail("must be a list", where)
+            raise self.fail("must be a list", where, "a YAML list, e.g. [a, b]")
         return [self.text(item, f"{where}[{index}]") for index, item in enumerate(value)]
 
 
@@ -213,7 +225,11 @@ def target_from_mapping(
         )
         return lab_target(lab_dir, name=name, source=source)
     if "lab_dir" in raw:
-        raise reader.fail("lab_dir applies to kind: lab only", f"{prefix}lab_dir")
+        raise reader.fail(
+            "lab_dir applies to kind: lab only",
+            f"{prefix}lab_dir",
+            "remove it, or write kind: lab to run against the lab",
+        )
     if "prometheus" not in raw:
         raise reader.fail(
             "an external target needs prometheus",
@@ -230,7 +246,9 @@ def target_from_mapping(
     )
     sink = reader.mapping(raw.get("sink") or {}, f"{prefix}sink", {"url"})
     load = reader.mapping(raw.get("load") or {}, f"{prefix}load", {"host"})
-    slo = reader.mapping(raw.get("slo") or {}, f"{prefix}slo", set(raw.get("slo") or {}))
+    if not isinstance(raw.get("slo") or {}, dict):
+        raise reader.fail("must be a mapping of name: PromQL", f"{prefix}slo", SLO_KEYS_HINT)
+    slo: dict[str, Any] = raw.get("slo") or {}
     for key in slo:
         if not SLO_KEY.match(str(key)):
             raise reader.fail(f"unknown SLO query {key!r}", f"{prefix}slo.{key}", SLO_KEYS_HINT)
