@@ -50,6 +50,7 @@ def test_a_plan_option_collects_its_experiments(pytester: pytest.Pytester) -> No
         assert name in text
 
 
+@pytest.mark.lab
 def test_running_an_experiment_reports_each_expectation(
     pytester: pytest.Pytester, lab: LabConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:

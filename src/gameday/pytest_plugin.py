@@ -19,10 +19,12 @@ from typing import Any
 import pytest
 
 from gameday.documents import read_yaml
+from gameday.engine.plan_runner import plan_target
 from gameday.engine.runner import RunOptions, RunOutcome, run_checked
 from gameday.errors import GamedayError
 from gameday.experiment import Experiment, load_plan, read_experiment
 from gameday.model import Expectation
+from gameday.targets import TargetSpec, target_spec
 
 YAML_SUFFIXES = (".yaml", ".yml")
 RUNS_KEY = pytest.StashKey[dict[str, "RunOutcome | GamedayError"]]()
@@ -42,6 +44,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="DIR",
         help="the lab to run experiments against [default: $GAMEDAY_LAB_DIR or ./.lab]",
+    )
+    group.addoption(
+        "--gameday-target",
+        default=None,
+        metavar="FILE",
+        help="a target file naming the system under test [default: a plan's target, "
+        "else the lab]; running the tests is the consent to inject its faults",
     )
     group.addoption(
         "--gameday-report-dir",
@@ -82,7 +91,7 @@ def pytest_collection_modifyitems(
         plan = load_plan(Path(plan_path))
         for entry in plan.entries:
             collector = ExperimentFile.from_parent(
-                session, path=entry.path, experiment=entry.experiment
+                session, path=entry.path, experiment=entry.experiment, target=plan_target(plan)
             )
             items.extend(collector.collect())
 
@@ -90,9 +99,16 @@ def pytest_collection_modifyitems(
 class ExperimentFile(pytest.File):
     """An experiment file, or one experiment of a plan (its overrides applied)."""
 
-    def __init__(self, *args: Any, experiment: Experiment | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        experiment: Experiment | None = None,
+        target: TargetSpec | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._experiment = experiment
+        self.target = target
 
     @property
     def experiment(self) -> Experiment:
@@ -119,6 +135,7 @@ class ExperimentFile(pytest.File):
 
     def _run(self) -> RunOutcome | GamedayError:
         lab_dir = self.config.getoption("gameday_lab_dir")
+        target_file = self.config.getoption("gameday_target")
         root = self.config.getoption("gameday_report_dir") or (
             Path("reports") / f"pytest-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
         )
@@ -126,6 +143,7 @@ class ExperimentFile(pytest.File):
             report_dir=Path(root) / self.path.stem,
             lab_dir=Path(lab_dir) if lab_dir else None,
             progress=False,
+            target=target_spec(Path(target_file)) if target_file else self.target,
         )
         try:
             return run_checked(self.experiment, options)

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 import yaml
@@ -446,3 +447,40 @@ def test_ctrl_c_during_the_fault_runs_the_rollback(
     result = result_of(report)
     assert result["status"] == "interrupted"
     assert any(e["kind"] == "fault_reverted" for e in result["timeline"])
+
+
+def test_the_pytest_plugin_runs_an_experiment_against_a_target(
+    team_restored: TeamStack, tmp_path: Path
+) -> None:
+    team = team_restored
+    path = write(
+        tmp_path / "cache-down.yaml", experiment(team, _routed("CacheDown", "storage-pager"))
+    )
+    junit = tmp_path / "junit.xml"
+    env = {**os.environ, TOKEN_ENV: team.token}
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            str(path),
+            "--gameday-target",
+            str(target(team, tmp_path)),
+            "--junitxml",
+            str(junit),
+            "--gameday-report-dir",
+            str(tmp_path / "reports"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    suite = ElementTree.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("failures") == "0" and suite.get("errors") == "0"
+    names = {case.get("name") for case in suite.iter("testcase")}
+    assert {"CacheDown-routed-to-storage-pager", "run"} <= names
