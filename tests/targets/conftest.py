@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -28,6 +29,7 @@ def team_restored(team: TeamStack) -> Iterator[TeamStack]:
     """
     team.wait_redis_up()
     team.wait_quiet()
+    _settled(team)
     try:
         yield team
     finally:
@@ -35,3 +37,16 @@ def team_restored(team: TeamStack) -> Iterator[TeamStack]:
             subprocess.run(team.redis_start_command(), check=True, timeout=10)
         team.wait_redis_up()
         team.wait_quiet()
+
+
+def _settled(team: TeamStack, timeout_s: float = 20) -> None:
+    """Redis up in every sample of the last 5 s: a steady state judged over a short
+    window must not see the previous test's outage."""
+    query = 'min_over_time(redis_up{job="storage-cache"}[5s])'
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        result = team.prometheus_query(query)
+        if result and float(result[0]["value"][1]) == 1.0:
+            return
+        time.sleep(0.5)
+    pytest.fail(f"redis_up was not 1 for 5 s within {timeout_s:g}s")
