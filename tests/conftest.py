@@ -25,3 +25,21 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabConfig]:
         yield config
     finally:
         lifecycle.down(config)
+
+
+# A test that asks for one of these fixtures needs that real part, whether or not it says
+# so with the marker: `-m "not lab"` and friends then select honestly.
+MARKER_OF_FIXTURE = {
+    "lab": "lab",
+    "team": "team_stack",
+    "team_restored": "team_stack",
+    "docker_engine": "containers",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture in getattr(item, "fixturenames", ()):
+            marker = MARKER_OF_FIXTURE.get(fixture)
+            if marker is not None:
+                item.add_marker(getattr(pytest.mark, marker))

@@ -172,6 +172,6 @@ def run_context(configuration: Mapping[str, Any] | None = None) -> RunContext:
     return RunContext(
         timeline=Timeline(),
         target=target,
-        ledger=target.ledger() if target.lab is not None else None,
+        ledger=target.own_ledger(),
         detached=True,
     )

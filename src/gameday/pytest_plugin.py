@@ -7,6 +7,10 @@ collects a plan's experiments. Each experiment runs once, against the lab in
 `--gameday-lab-dir` (or $GAMEDAY_LAB_DIR, or ./.lab), and reports one item per
 expectation-bearing activity plus one for the run as a whole; pytest's own
 `--junitxml` then carries every expectation.
+
+In a test of your own, the `gameday_run` fixture runs an experiment against a
+target (e.g. `containers_target(...)` built from the containers the test started
+with testcontainers) and fails the test when the run does not pass.
 """
 
 from __future__ import annotations
@@ -200,3 +204,113 @@ class ExperimentRunItem(ExpectationItem):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, "experiment run"
+
+
+def _url(endpoint: Any, port: int) -> str:
+    """A URL as given, or the mapped address of a testcontainers container's `port`."""
+    if isinstance(endpoint, str):
+        return endpoint
+    return f"http://{endpoint.get_container_host_ip()}:{endpoint.get_exposed_port(port)}"
+
+
+def _container_name(container: Any) -> str:
+    if isinstance(container, str):
+        return container
+    return str(container.get_wrapped_container().name)
+
+
+def containers_target(
+    *,
+    containers: list[Any],
+    prometheus: Any,
+    alertmanager: Any = None,
+    allow: list[str] | None = None,
+    slo: dict[str, str] | None = None,
+    load_host: Any = None,
+    name: str = "containers",
+    docker_host: str | None = None,
+) -> dict[str, Any]:
+    """A containers target (the mapping a target file holds) from the containers a test
+    started with testcontainers: their names, and Prometheus' (9090) and Alertmanager's
+    (9093) mapped ports resolved for you. Each endpoint may also be a URL.
+    `allow` defaults to every container named (faults may touch the system itself)."""
+    names = [_container_name(c) for c in containers]
+    document: dict[str, Any] = {
+        "kind": "containers",
+        "name": name,
+        "containers": names,
+        "prometheus": {"url": _url(prometheus, 9090)},
+        "allow": list(allow) if allow is not None else [f"container:{n}" for n in names],
+    }
+    if alertmanager is not None:
+        document["alertmanager"] = {"url": _url(alertmanager, 9093)}
+    if slo:
+        document["slo"] = dict(slo)
+    if load_host is not None:
+        document["load"] = {"host": load_host}
+    if docker_host:
+        document["docker"] = {"host": docker_host}
+    return document
+
+
+@pytest.fixture
+def gameday_run(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """Run an experiment against a target inside a test and turn its verdict into the
+    test's result::
+
+        def test_gate(gameday_run):
+            target = containers_target(containers=[redis, app], prometheus=prom, ...)
+            gameday_run("experiments/cache-down.yaml", target=target)
+
+    The run's report directory and each expectation become JUnit properties; the path
+    of the report is printed; a run that does not pass fails the test with the
+    expectations that were not met. Returns the RunOutcome."""
+
+    def run(
+        experiment: str | Path,
+        *,
+        target: dict[str, Any] | TargetSpec | None = None,
+        report_dir: Path | None = None,
+    ) -> RunOutcome:
+        path = Path(experiment)
+        spec = (
+            TargetSpec(
+                document=target,
+                source=f"{request.node.nodeid} (target)",
+                base=path.parent,
+                default_name=str(target.get("name", "containers")),
+            )
+            if isinstance(target, dict)
+            else target
+        )
+        options = RunOptions(
+            report_dir=report_dir or tmp_path / f"gameday-{path.stem}",
+            progress=False,
+            target=spec,
+        )
+        try:
+            outcome = run_checked(read_experiment(path), options)
+        except GamedayError as exc:  # refused before anything ran (exit 2), or no system
+            pytest.fail(f"gameday: {exc.format()}", pytrace=False)
+        result = outcome.result
+        request.node.user_properties.append(("gameday_status", result["status"]))
+        request.node.user_properties.append(("gameday_report", str(outcome.report_dir)))
+        for expectation in result["expectations"]:
+            verdict = "passed" if expectation["passed"] else "FAILED"
+            request.node.user_properties.append(
+                (f"gameday: {expectation['name']}", f"{verdict}: {expectation['message']}")
+            )
+        print(f"gameday report: {outcome.report_dir / 'index.html'} ({result['status']})")
+        if result["status"] != "passed":
+            failed = [
+                f"{e['name']}: {e['message']}" for e in result["expectations"] if not e["passed"]
+            ]
+            detail = "\n".join(failed) or f"run {result['status']}"
+            pytest.fail(
+                f"gameday: {result['experiment']['title']} {result['status'].upper()}\n{detail}\n"
+                f"report: {outcome.report_dir / 'index.html'}",
+                pytrace=False,
+            )
+        return outcome
+
+    return run

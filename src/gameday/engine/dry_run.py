@@ -4,6 +4,7 @@ route each expected alert takes through the target's Alertmanager."""
 
 from __future__ import annotations
 
+from gameday.engine.preflight import as_run
 from gameday.engine.runner import Checked
 from gameday.experiment import Experiment
 from gameday.targets import Target
@@ -28,15 +29,19 @@ def describe_run(experiment: Experiment, checked: Checked) -> list[str]:
     """The plan of one experiment, as lines for the terminal."""
     lines = [f"experiment: {experiment.title} ({experiment.path})"]
     remediation = set(experiment.remediation_names())
-    faults = experiment.faults()
+    faults = [as_run(a, checked.configuration, checked.secrets) for a in experiment.faults()]
     if not faults:
         lines.append("  faults: none")
     for action in faults:
         role = "remediation" if action.name in remediation else "fault"
         lines.append(f"  {role}: {action.name}  touches {action.touches}")
-        if action.is_gameday:
+        if action.is_gameday and role == "fault":
             lines.append("    reverted by: gameday's fault ledger (recorded before it is applied)")
-    rollbacks = [a for a in experiment.rollbacks if a.type == "action"]
+    rollbacks = [
+        as_run(a, checked.configuration, checked.secrets)
+        for a in experiment.rollbacks
+        if a.type == "action"
+    ]
     for action in rollbacks:
         lines.append(f"  rollback: {action.name}  touches {action.touches}")
     if faults and not rollbacks and not all(a.is_gameday for a in faults):

@@ -9,8 +9,13 @@ it runs, from `/api/v2/status`), with the labels its rule gives it.
 
 from __future__ import annotations
 
+import copy
 import fnmatch
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from chaoslib import substitute
 
 from gameday.errors import GamedayError, InvalidInputError
 from gameday.experiment import Activity, Experiment
@@ -44,12 +49,32 @@ class RouteCheck:
         return f"{{{shown}}} → {routes}"
 
 
-def check_against_target(experiment: Experiment, target: Target) -> None:
+def as_run(
+    activity: Activity, configuration: Mapping[str, Any], secrets: Mapping[str, Any]
+) -> Activity:
+    """The activity with `${…}` replaced from the configuration and secrets, as chaoslib
+    will run it: what it touches is judged on the values it will really use."""
+    provider = substitute(copy.deepcopy(activity.provider), dict(configuration), dict(secrets))
+    arguments = provider.get("arguments") if isinstance(provider, dict) else None
+    return replace(
+        activity,
+        provider=provider if isinstance(provider, dict) else activity.provider,
+        arguments=arguments if isinstance(arguments, dict) else activity.arguments,
+    )
+
+
+def check_against_target(
+    experiment: Experiment,
+    target: Target,
+    configuration: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, Any] | None = None,
+) -> None:
     """Refuse (InvalidInputError, exit 2) what the target must not receive or cannot do."""
     if target.is_lab:
         return
     source = str(experiment.path)
-    for phase, action in experiment.touching_actions():
+    for phase, written in experiment.touching_actions():
+        action = as_run(written, configuration or {}, secrets or {})
         touches = action.touches
         if touches.startswith("lab:"):
             raise InvalidInputError(
@@ -59,6 +84,14 @@ def check_against_target(experiment: Experiment, target: Target) -> None:
                 where=phase,
                 hint="on your own system inject faults with type: process or type: http "
                 "actions, or another Chaos Toolkit extension",
+            )
+        if touches.startswith("container:") and target.kind != "containers":
+            raise InvalidInputError(
+                f"action {action.name!r} ({touches}) needs a containers target; target "
+                f"{target.name!r} is {target.kind}",
+                source=source,
+                where=phase,
+                hint="name the containers in a target file with kind: containers",
             )
         if not allowed(touches, target.allow):
             raise InvalidInputError(
@@ -74,8 +107,14 @@ def check_against_target(experiment: Experiment, target: Target) -> None:
 
 
 def allowed(touches: str, patterns: tuple[str, ...]) -> bool:
-    """Whether an action's target matches one of `allow`'s shell-style patterns."""
-    return any(fnmatch.fnmatchcase(touches, pattern) for pattern in patterns)
+    """Whether an action's target matches one of `allow`'s shell-style patterns (a
+    container may be named bare: `shop-redis` as well as `container:shop-redis`)."""
+    bare = touches.removeprefix("container:") if touches.startswith("container:") else None
+    return any(
+        fnmatch.fnmatchcase(touches, pattern)
+        or (bare is not None and fnmatch.fnmatchcase(bare, pattern))
+        for pattern in patterns
+    )
 
 
 def _check_slo_queries(activity: Activity, target: Target, source: str) -> None:

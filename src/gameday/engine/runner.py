@@ -44,7 +44,7 @@ from gameday.record.ledger import FaultLedger
 from gameday.record.redaction import Redactor, secret_values
 from gameday.record.timeline import EventListener, Timeline
 from gameday.report.result_file import JOURNAL_NAME, write_result
-from gameday.targets import LAB_DIR_KEY, Target, TargetSpec, fault_ledger, resolve_target
+from gameday.targets import LAB_DIR_KEY, Target, TargetSpec, resolve_target
 from gameday.verify import verdicts
 
 logger = logging.getLogger("gameday.engine.runner")
@@ -131,7 +131,7 @@ def check_run(experiment: Experiment, options: RunOptions) -> Checked:
     if options.target is None or options.target.kind == "lab":
         return Checked(document, configuration, secrets, None, [])
     target = options.target.resolve(secrets)
-    check_against_target(experiment, target)
+    check_against_target(experiment, target, configuration, secrets)
     return Checked(document, configuration, secrets, target, check_routes(experiment, target))
 
 
@@ -174,8 +174,12 @@ def _revert_leftovers(ledger: FaultLedger | None, timeline: Timeline, why: str) 
 
 def _before_the_run(target: Target, ledger: FaultLedger | None, timeline: Timeline) -> None:
     """Refuse a lab another live run uses; put right what a crashed run left (its
-    faults, its load) and tell the user to finalise its report."""
-    if target.lab is None or ledger is None:
+    faults, its load) and tell the user to finalise its report. On a containers target,
+    revert what a run killed before it could left in the target's ledger."""
+    if ledger is None:
+        return
+    if target.lab is None:
+        _revert_leftovers(ledger, timeline, "left by an earlier run")
         return
     busy = running_runs(target.lab)
     if busy:
@@ -272,7 +276,7 @@ def run_checked(experiment: Experiment, options: RunOptions) -> RunOutcome:
 
         timeline.event_listeners.append(show)
         timeline.wait_listeners.append(printer.waiting)
-    ledger = fault_ledger(target.lab) if target.lab is not None else None
+    ledger = target.own_ledger()
     context = RunContext(
         timeline=timeline, target=target, ledger=ledger, experiment_dir=experiment.path.parent
     )

@@ -76,8 +76,8 @@ class Activity:
     @property
     def touches(self) -> str:
         """What this action touches, as `allow` patterns in a target file match it:
-        `process:PATH ARGS…`, `http:METHOD URL`, `python:MODULE.FUNC`, or `lab:DOMAIN.FUNC`
-        for gameday's own faults (they need the lab)."""
+        `process:PATH ARGS…`, `http:METHOD URL`, `python:MODULE.FUNC`, `container:NAME`
+        (gameday's container faults), or `lab:DOMAIN.FUNC` for gameday's lab faults."""
         if self.provider_type == "process":
             arguments = self.provider.get("arguments")
             if isinstance(arguments, list):
@@ -90,6 +90,8 @@ class Activity:
         if self.provider_type == "http":
             method = str(self.provider.get("method") or "GET").upper()
             return f"http:{method} {self.provider.get('url', '')}"
+        if self.module.startswith("gameday.chaos.containers"):
+            return f"container:{self.arguments.get('name', '')}"
         if self.is_gameday:
             domain = self.module.removeprefix("gameday.chaos.").split(".")[0]
             return f"lab:{domain}.{self.func}"

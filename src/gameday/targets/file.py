@@ -1,6 +1,6 @@
 """Target files: the system under test, named in YAML (`gameday run … --target FILE`).
 
-    kind: external                      # lab | external
+    kind: external                      # lab | external | containers
     name: staging                       # shown in reports [default: the file's name]
     prometheus:
       url: https://prom.staging.example:9090
@@ -14,6 +14,11 @@
     slo: {error_ratio: '…', latency_p95_s: '…', requests_per_s: '…'}
     rules: [rules/cache.yml]            # the alert rules (labels for the pre-flight)
     allow: ['process:/usr/bin/redis-cli -p 6390 *']   # what faults may touch
+
+A `kind: containers` target adds `containers: [NAMES]` (the system's Docker
+containers) and optionally `docker: {host: unix:///…}` (default: $DOCKER_HOST);
+its `allow` names the containers faults may touch (`shop-redis` or
+`container:shop-*`).
 
 Credentials are never written in the file: `{env: NAME}` reads an environment
 variable, `{secret: SCOPE.KEY}` one of the experiment's Chaos Toolkit secrets.
@@ -35,7 +40,7 @@ from gameday.errors import InvalidInputError
 from gameday.observe.http import HttpSettings
 from gameday.targets.target import Target, lab_target
 
-KINDS = ("lab", "external")
+KINDS = ("lab", "external", "containers")
 TOP_KEYS = {
     "kind",
     "name",
@@ -47,6 +52,8 @@ TOP_KEYS = {
     "rules",
     "allow",
     "lab_dir",
+    "containers",
+    "docker",
 }
 ENDPOINT_KEYS = {"url", "auth", "tls"}
 SLO_KEY = re.compile(r"^(error_ratio|requests_per_s|latency_p(\d{1,2}(?:\.\d+)?)_s)$")
@@ -230,9 +237,32 @@ def target_from_mapping(
             f"{prefix}lab_dir",
             "remove it, or write kind: lab to run against the lab",
         )
+    containers: tuple[str, ...] = ()
+    docker_host: str | None = None
+    if kind == "containers":
+        if "containers" not in raw:
+            raise reader.fail(
+                "a containers target needs containers: the names of the system's containers",
+                f"{prefix}containers",
+                "e.g. containers: [shop-redis, shop-app]",
+            )
+        containers = tuple(reader.strings(raw["containers"], f"{prefix}containers"))
+        docker = reader.mapping(raw.get("docker") or {}, f"{prefix}docker", {"host"})
+        if "host" in docker:
+            docker_host = reader.text(
+                docker["host"], f"{prefix}docker.host", "e.g. unix:///var/run/docker.sock"
+            )
+    else:
+        for key in ("containers", "docker"):
+            if key in raw:
+                raise reader.fail(
+                    f"{key} applies to kind: containers only",
+                    f"{prefix}{key}",
+                    "write kind: containers for a system of Docker containers",
+                )
     if "prometheus" not in raw:
         raise reader.fail(
-            "an external target needs prometheus",
+            f"a{'n' if kind == 'external' else ''} {kind} target needs prometheus",
             f"{prefix}prometheus",
             "prometheus: {url: https://prometheus.example:9090}",
         )
@@ -254,13 +284,16 @@ def target_from_mapping(
             raise reader.fail(f"unknown SLO query {key!r}", f"{prefix}slo.{key}", SLO_KEYS_HINT)
     if "allow" not in raw:
         raise reader.fail(
-            "an external target needs allow: the faults it may receive",
+            f"a{'n' if kind == 'external' else ''} {kind} target needs allow: the faults it "
+            "may receive",
             f"{prefix}allow",
             "list patterns such as 'process:/usr/bin/redis-cli *' (see `gameday run --help`)",
         )
     return Target(
-        kind="external",
+        kind=str(kind),
         name=name,
+        containers=containers,
+        docker_host=docker_host,
         source=source,
         prometheus_url=reader.url(prometheus.get("url"), f"{prefix}prometheus.url"),
         prometheus_http=reader.http(prometheus, f"{prefix}prometheus"),

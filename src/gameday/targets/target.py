@@ -9,6 +9,8 @@ directory; default: $GAMEDAY_LAB_DIR, else ./.lab), or `prometheus_url` and
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,7 @@ from gameday.observe.prometheus import REQUEST_TIMEOUT_S, Prometheus
 from gameday.record.ledger import FaultLedger
 
 LAB_DIR_KEY = "gameday_lab_dir"
+STATE_DIR_ENV = "GAMEDAY_STATE_DIR"
 TARGET_FILE_KEY = "gameday_target"
 
 
@@ -32,7 +35,9 @@ TARGET_FILE_KEY = "gameday_target"
 class Target:
     """The system under test: its monitoring, its load host, what faults may touch.
 
-    :param kind: "lab" (the lab, or a system shaped like it) or "external"
+    :param kind: "lab" (the lab, or a system shaped like it), "external" or "containers"
+    :param containers: a containers target's container names; `docker_host` its engine
+        (None: $DOCKER_HOST or the local socket)
     :param lab: the lab's configuration (None for any other system)
     :param sink_url: gameday's notification sink, when the system's Alertmanager sends to it
     :param slo_queries: server-side SLO queries by name (error_ratio, latency_p95_s, …);
@@ -54,6 +59,8 @@ class Target:
     slo_queries: Mapping[str, str] = field(default_factory=dict)
     rule_files: tuple[Path, ...] = ()
     allow: tuple[str, ...] = ()
+    containers: tuple[str, ...] = ()
+    docker_host: str | None = None
 
     @property
     def is_lab(self) -> bool:
@@ -77,9 +84,33 @@ class Target:
         return SupervisorClient(self.lab.supervisor_url)
 
     def ledger(self) -> FaultLedger:
-        if self.lab is None:
-            raise ActivityFailed("this activity needs the gameday lab; none is configured")
-        return fault_ledger(self.lab)
+        found = self.own_ledger()
+        if found is None:
+            raise ActivityFailed(
+                "this activity needs the gameday lab or a containers target; "
+                f"target {self.name!r} is neither"
+            )
+        return found
+
+    def own_ledger(self) -> FaultLedger | None:
+        """Where gameday's own faults on this target record their reverts: the lab's
+        ledger, or, for containers, one kept per target in gameday's state directory.
+        None for an external system (its faults are plain actions with rollbacks)."""
+        if self.lab is not None:
+            return fault_ledger(self.lab)
+        if self.kind == "containers":
+            return FaultLedger(state_dir(self.name) / "faults.json")
+        return None
+
+
+def state_dir(target_name: str) -> Path:
+    """gameday's state for one target: $GAMEDAY_STATE_DIR, else $XDG_STATE_HOME/gameday,
+    else ~/.local/state/gameday; one folder per target."""
+    base = os.environ.get(STATE_DIR_ENV) or os.path.join(
+        os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state"), "gameday"
+    )
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", target_name).strip("-") or "target"
+    return Path(base) / "targets" / slug
 
 
 def fault_ledger(lab: LabConfig) -> FaultLedger:
