@@ -4,7 +4,6 @@ ledger that undoes them, Ctrl-C mid-fault, and the example CI gate passing and f
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import requests
 import yaml
 from examples.ci.shop_stack import ShopStack, shop_stack
 from tests.docker_engine import DockerEngine
+from tests.interrupting import interrupt_mid_fault
 
 from gameday.chaos.containers import actions, probes
 from gameday.pytest_plugin import containers_target
@@ -173,39 +173,13 @@ def test_ctrl_c_mid_fault_leaves_nothing_paused(
     }
     path = tmp_path / "hang.yaml"
     path.write_text(yaml.safe_dump(experiment))
-    env = {**os.environ}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gameday.cli",
-            "run",
-            str(path),
-            "--target",
-            configuration[TARGET_FILE_KEY],
-            "--yes",
-            "--report-dir",
-            str(tmp_path / "report"),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    arguments = ["run", str(path), "--target", configuration[TARGET_FILE_KEY], "--yes"]
+    code, output = interrupt_mid_fault(
+        [*arguments, "--report-dir", str(tmp_path / "report")],
+        applied=lambda: not probes.container_running(name, configuration=configuration),
+        env=os.environ,
     )
-    try:
-        eventually(
-            lambda: not probes.container_running(name, configuration=configuration),
-            "the fault applied",
-            timeout_s=60,
-        )
-        time.sleep(1)
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=90)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert process.returncode == 130, output
+    assert code == 130, output
     assert probes.container_running(name, configuration=configuration)
     assert ledger_faults(configuration) == []
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from xml.etree import ElementTree
 
 import pytest
 import yaml
+from tests.interrupting import interrupt_mid_fault
 from tests.team_stack import PORT_OFFSETS, TeamStack
 
 pytestmark = pytest.mark.team_stack
@@ -409,40 +409,15 @@ def test_ctrl_c_during_the_fault_runs_the_rollback(
         "auth": {"bearer_token": {"env": TOKEN_ENV}},
         "config_file": write(tmp_path / "am.yml", config).name,
     }
-    env = {**os.environ, TOKEN_ENV: team.token}
     report = tmp_path / "report"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gameday.cli",
-            "run",
-            str(path),
-            "--target",
-            str(target(team, tmp_path, alertmanager=alertmanager)),
-            "--yes",
-            "--report-dir",
-            str(report),
-        ],
+    target_file = target(team, tmp_path, alertmanager=alertmanager)
+    code, output = interrupt_mid_fault(
+        ["run", str(path), "--target", str(target_file), "--yes", "--report-dir", str(report)],
+        applied=lambda: team.redis_pid() is None,
+        env={**os.environ, TOKEN_ENV: team.token},
         cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
     )
-    try:
-        deadline = time.monotonic() + 60
-        while team.redis_pid() is not None and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert team.redis_pid() is None, "the fault was never applied"
-        time.sleep(1)
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=90)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert process.returncode == 130, output
+    assert code == 130, output
     assert team.redis_pid() is not None  # the rollback restarted the cache
     result = result_of(report)
     assert result["status"] == "interrupted"
