@@ -31,6 +31,7 @@ from typing import Any
 from gameday.load.session import LoadSession
 from gameday.model import EventKind, Expectation, LoadSummary
 from gameday.observe.alertmanager import DeliveryCounters
+from gameday.observe.prometheus import Prometheus
 from gameday.record.ledger import FaultLedger
 from gameday.record.timeline import Timeline
 from gameday.targets import Target, resolve_target
@@ -105,6 +106,14 @@ class RunContext:
         if fault is not None:
             return fault, "the fault"
         return datetime.now(UTC), "the probe's start"
+
+    def client_prometheus(self) -> Prometheus:
+        """Where Locust's client-side figures are: gameday's own Prometheus for the load on
+        a system that is not the lab, else the target's."""
+        monitor = self.load.monitor if self.load is not None and self.load.running else None
+        if monitor is not None:
+            return Prometheus(monitor.url)
+        return self.target.prometheus()
 
     def load_started_at(self) -> datetime | None:
         """When the load running now started (None when none runs)."""

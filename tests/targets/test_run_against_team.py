@@ -152,6 +152,13 @@ def run_with_yes(
     )
 
 
+def _cmdline(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def write(path: Path, document: dict[str, Any]) -> Path:
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path
@@ -195,7 +202,7 @@ def test_team_experiment_passes_through_the_token_proxy(
         "provider": {
             "type": "python",
             "module": "gameday.chaos.load.control",
-            "arguments": {"locustfile": "scrape.py", "users": 2, "spawn_rate": 2, "warmup_s": 1},
+            "arguments": {"locustfile": "scrape.py", "users": 2, "spawn_rate": 2, "warmup_s": 4},
         },
     }
     exporter = f"http://127.0.0.1:{team.redis_port + PORT_OFFSETS['exporter']}"
@@ -219,6 +226,17 @@ def test_team_experiment_passes_through_the_token_proxy(
         ),
     )
     document["controls"] = [load]
+    document["steady-state-hypothesis"]["probes"].append(
+        _probe(
+            "clients-served",
+            "gameday.chaos.slo.probes",
+            "slo_holds",
+            source="client",
+            error_ratio_max=0.01,
+            throughput_min_rps=1,
+            window_s=2,
+        )
+    )
     path = write(tmp_path / "cache-down.yaml", document)
     report = tmp_path / "report"
     run = run_with_yes(team, tmp_path, path, report, load={"host": exporter})
@@ -232,6 +250,15 @@ def test_team_experiment_passes_through_the_token_proxy(
     assert "Alertmanager's notification counters" in delivered["message"]
     assert result["measurements"]["mttd_s"] is not None
     assert result["load"]["requests"] > 0  # Locust ran against the target's load host
+    client = [e for e in result["expectations"] if "(client)" in e["name"]]
+    assert client and all(e["passed"] for e in client), client
+    assert "client throughput" in client[0]["message"]
+    # gameday's own Prometheus for the client-side figures stopped with the load.
+    assert not [
+        pid
+        for pid in os.listdir("/proc")
+        if pid.isdigit() and _cmdline(pid).count("client-prometheus")
+    ]
     kinds = [e["kind"] for e in result["timeline"]]
     assert kinds.count("fault_applied") == 1 and "fault_reverted" in kinds
     applied = next(e for e in result["timeline"] if e["kind"] == "fault_applied")

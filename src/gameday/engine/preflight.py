@@ -121,15 +121,7 @@ def _check_slo_queries(activity: Activity, target: Target, source: str) -> None:
     if activity.module != "gameday.chaos.slo.probes" or activity.func not in SLO_FUNCS:
         return
     arguments = activity.arguments
-    if str(arguments.get("source", "server")) == "client":
-        raise InvalidInputError(
-            f"probe {activity.name!r} judges client-side SLOs, which need Locust's figures "
-            f"in the lab's Prometheus; target {target.name!r} does not scrape them",
-            source=source,
-            where=activity.name,
-            hint="use source: server with the target's slo: queries",
-        )
-    if arguments.get("queries"):
+    if str(arguments.get("source", "server")) == "client" or arguments.get("queries"):
         return
     needed = []
     if arguments.get("error_ratio_max") is not None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gameday.load import targets
+from gameday.load.client_monitor import ClientMonitor
 from gameday.load.locust_process import LocustProcess
 from gameday.model import LoadSummary
 
@@ -18,11 +19,14 @@ class LoadSession:
     :param targets_file: the file-discovery file Prometheus reads its scrape target from
         (None: no client-side metrics)
     :param labels: labels of that scrape target
+    :param monitor: gameday's own Prometheus for the client-side figures (a system that is
+        not the lab does not scrape them); started after Locust, stopped with it
     """
 
     process: LocustProcess
     targets_file: Path | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    monitor: ClientMonitor | None = None
     started_at: datetime | None = field(default=None, init=False)
     stopped: bool = field(default=False, init=False)
 
@@ -30,6 +34,12 @@ class LoadSession:
         """Start Locust; raises EnvironmentProblem when it does not come up."""
         self.process.start()
         self.started_at = datetime.now(UTC)
+        if self.monitor is not None:
+            try:
+                self.monitor.start()
+            except BaseException:
+                self.process.stop()
+                raise
         if self.targets_file is not None:
             targets.announce(self.targets_file, self.process.metrics_port, **self.labels)
 
@@ -44,4 +54,8 @@ class LoadSession:
         self.stopped = True
         if self.targets_file is not None:
             targets.withdraw(self.targets_file)
-        return self.process.stop()
+        try:
+            return self.process.stop()
+        finally:
+            if self.monitor is not None:
+                self.monitor.stop()

@@ -33,6 +33,7 @@ from chaoslib.types import Configuration, Experiment, Secrets
 from gameday.context import RunContext, run_context
 from gameday.errors import GamedayError
 from gameday.lab import processes
+from gameday.load.client_monitor import ClientMonitor, free_port
 from gameday.load.locust_process import LoadProfile, LocustProcess
 from gameday.load.locustfile import DEFAULT_LOCUSTFILE, find_locustfile
 from gameday.load.session import LoadSession
@@ -86,7 +87,9 @@ def before_experiment_control(
         run.activate()
     target = run.target
     if target.lab is None:
-        session, profile = _external_session(run, locustfile, users, spawn_rate, host, run_time_s)
+        session, profile = _external_session(
+            run, locustfile, users, spawn_rate, host, run_time_s, bool(export_metrics)
+        )
     else:
         profile = LoadProfile(
             locustfile=find_locustfile(locustfile, run.experiment_dir),
@@ -121,7 +124,7 @@ def before_experiment_control(
         users=profile.users,
     )
     if profile.export_metrics:
-        _wait_for_client_metrics(run, target.prometheus())
+        _wait_for_client_metrics(run, run.client_prometheus())
     _warm_up(run, float(warmup_s))
 
 
@@ -132,10 +135,11 @@ def _external_session(
     spawn_rate: float,
     host: str | None,
     run_time_s: int,
+    export_metrics: bool,
 ) -> tuple[LoadSession, LoadProfile]:
     """Load on a system that is not the lab: against the target's load host. Its
-    Prometheus does not scrape gameday's Locust, so no client-side metrics are exported;
-    the final figures still come from Locust."""
+    Prometheus does not scrape gameday's Locust: a Prometheus of gameday's own keeps the
+    client-side figures for the client-side SLOs."""
     chosen = host or run.target.load_host
     if not chosen:
         raise InterruptExecution(
@@ -148,12 +152,17 @@ def _external_session(
         users=int(users),
         spawn_rate=float(spawn_rate),
         run_time_s=int(run_time_s),
-        export_metrics=False,
+        export_metrics=export_metrics,
     )
     workdir = Path(tempfile.mkdtemp(prefix="gameday-load-"))
-    return LoadSession(
-        process=LocustProcess(profile=profile, metrics_port=0, workdir=workdir)
-    ), profile
+    metrics_port = free_port()
+    session = LoadSession(
+        process=LocustProcess(profile=profile, metrics_port=metrics_port, workdir=workdir),
+        monitor=ClientMonitor(workdir=workdir, locust_metrics_port=metrics_port)
+        if export_metrics
+        else None,
+    )
+    return session, profile
 
 
 def _wait_for_client_metrics(run: RunContext, prometheus: Prometheus) -> None:

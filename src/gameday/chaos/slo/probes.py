@@ -36,11 +36,6 @@ def _objectives(
     if source not in ("server", "client"):
         raise ActivityFailed(f"source must be 'server' or 'client', not {source!r}")
     chosen: Source = "server" if source == "server" else "client"
-    if chosen == "client" and not context.target.is_lab:
-        raise ActivityFailed(
-            f"client-side SLOs read Locust's figures from the lab's Prometheus; target "
-            f"{context.target.name!r} does not scrape gameday's Locust: use source: server"
-        )
     own = queries or (context.target.slo_queries if chosen == "server" else None)
     if chosen == "server" and not own and not context.target.is_lab:
         raise ActivityFailed(
@@ -100,7 +95,7 @@ def slo_holds(
         throughput_min_rps,
         queries,
     )
-    prometheus = context.target.prometheus()
+    prometheus = context.client_prometheus() if source == "client" else context.target.prometheus()
     effective_s = _since_load_started(context, window_s)
     values, verdict = judge_held(
         context,
@@ -152,7 +147,7 @@ def slo_restored(
     )
     took, mttr, values = await_restored(
         context,
-        context.target.prometheus(),
+        context.client_prometheus() if source == "client" else context.target.prometheus(),
         wanted,
         what="SLO",
         name=f"SLO restored within {within_s:g}s ({source})",
