@@ -9,13 +9,13 @@ PID, and told by the kernel to stop if gameday dies first (parent-death signal).
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import shutil
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,10 +36,23 @@ def free_port() -> int:
         return port
 
 
+def _libc_prctl() -> Callable[..., int] | None:
+    try:
+        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: the load's own stop still stops it
+        return None
+    return prctl
+
+
+# Looked up once, in the parent: the child between fork and exec only makes the call
+# (no library loading there, which could wait on a lock another thread held).
+_PRCTL = _libc_prctl()
+
+
 def _die_with_parent() -> None:
     """In the child, before exec: SIGTERM when the process that started it dies."""
-    with contextlib.suppress(OSError):  # not Linux: the load's own stop still stops it
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @dataclass
