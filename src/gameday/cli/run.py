@@ -17,9 +17,9 @@ from gameday.errors import (
     EXIT_OK,
     InvalidInputError,
 )
-from gameday.experiment import Experiment, is_plan, load_plan, read_experiment
+from gameday.experiment import Experiment, Plan, is_plan, load_plan, read_experiment
 from gameday.report.terminal import summary_lines
-from gameday.targets import TargetSpec, target_spec
+from gameday.targets import target_spec
 
 EXIT_BY_STATUS = {
     "passed": EXIT_OK,
@@ -46,11 +46,12 @@ TARGET = click.option(
 )
 
 
-def _experiments(path: Path) -> tuple[list[Experiment], TargetSpec | None]:
+def _read(path: Path) -> tuple[Plan | None, list[Experiment]]:
+    """The plan at `path` (None for an experiment) and the experiments it runs."""
     if is_plan(path):
         plan = load_plan(path)
-        return list(plan.experiments), plan_target(plan)
-    return [read_experiment(path)], None
+        return plan, list(plan.experiments)
+    return None, [read_experiment(path)]
 
 
 def _dry_run(experiments: list[Experiment], options: RunOptions) -> None:
@@ -167,22 +168,24 @@ def run(
       gameday run cache-down.yaml --target staging.yaml --dry-run
       gameday run cache-down.yaml --target staging.yaml --yes   # in CI
     """
-    experiments, planned = _experiments(path)
+    plan, experiments = _read(path)
     options = RunOptions(
         report_dir=report_dir,
         manual=manual,
         manual_timeout_s=manual_timeout,
         lab_dir=lab_dir,
         progress=not quiet,
-        target=target_spec(target_file) if target_file is not None else planned,
+        target=target_spec(target_file)
+        if target_file is not None
+        else (plan_target(plan) if plan is not None else None),
     )
     if dry_run:
         _dry_run(experiments, options)
         return
     if options.target is not None and options.target.kind != "lab" and not yes:
         _confirm(experiments, options)
-    if is_plan(path):
-        plan_outcome = run_plan(load_plan(path), options, fail_fast=fail_fast)
+    if plan is not None:
+        plan_outcome = run_plan(plan, options, fail_fast=fail_fast)
         for outcome in plan_outcome.outcomes:
             for line in summary_lines(outcome.result, str(outcome.report_dir)):
                 click.echo(line)

@@ -10,7 +10,6 @@ it runs, from `/api/v2/status`), with the labels its rule gives it.
 from __future__ import annotations
 
 import copy
-import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -93,7 +92,7 @@ def check_against_target(
                 where=phase,
                 hint="name the containers in a target file with kind: containers",
             )
-        if not allowed(touches, target.allow):
+        if not target.allows(touches):
             raise InvalidInputError(
                 f"action {action.name!r} touches {touches!r}, outside the blast radius of "
                 f"target {target.name!r} (allow: {list(target.allow)})",
@@ -104,17 +103,6 @@ def check_against_target(
             )
     for activity in experiment.steady_state + experiment.method + experiment.rollbacks:
         _check_slo_queries(activity, target, source)
-
-
-def allowed(touches: str, patterns: tuple[str, ...]) -> bool:
-    """Whether an action's target matches one of `allow`'s shell-style patterns (a
-    container may be named bare: `shop-redis` as well as `container:shop-redis`)."""
-    bare = touches.removeprefix("container:") if touches.startswith("container:") else None
-    return any(
-        fnmatch.fnmatchcase(touches, pattern)
-        or (bare is not None and fnmatch.fnmatchcase(bare, pattern))
-        for pattern in patterns
-    )
 
 
 def _check_slo_queries(activity: Activity, target: Target, source: str) -> None:

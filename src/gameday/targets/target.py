@@ -9,6 +9,7 @@ directory; default: $GAMEDAY_LAB_DIR, else ./.lab), or `prometheus_url` and
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 from collections.abc import Mapping
@@ -73,6 +74,17 @@ class Target:
         if self.alertmanager_url is None:
             return None
         return Alertmanager(self.alertmanager_url, http=self.alertmanager_http)
+
+    def allows(self, touches: str) -> bool:
+        """Whether an action's target (`process:…`, `http:…`, `python:…`,
+        `container:NAME`) matches one of `allow`'s shell-style patterns; a container may
+        be named bare (`shop-redis` as well as `container:shop-redis`)."""
+        bare = touches.removeprefix("container:") if touches.startswith("container:") else None
+        return any(
+            fnmatch.fnmatchcase(touches, pattern)
+            or (bare is not None and fnmatch.fnmatchcase(bare, pattern))
+            for pattern in self.allow
+        )
 
     def secret_values(self) -> list[str]:
         """Credentials of this target: scrubbed from every report, log and line printed."""

@@ -45,7 +45,7 @@ def _checked(context: RunContext, name: str) -> None:
         raise ActivityFailed(
             f"container faults need a containers target; target {target.name!r} is {target.kind}"
         )
-    if not engine.allowed(name, target.allow):
+    if not target.allows(f"container:{name}"):
         raise ActivityFailed(
             f"container {name!r} is outside target {target.name!r}'s allow list "
             f"({', '.join(target.allow)})"

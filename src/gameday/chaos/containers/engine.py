@@ -4,7 +4,6 @@ run (or `gameday recover`) can run them without this run's context."""
 
 from __future__ import annotations
 
-import fnmatch
 import time
 from typing import Any
 
@@ -34,14 +33,6 @@ def container(docker_host: str | None, name: str) -> Container:
     except DockerException as exc:
         raise ActivityFailed(f"the Docker engine did not answer for {name!r}: {exc}") from exc
     return found
-
-
-def allowed(name: str, patterns: tuple[str, ...]) -> bool:
-    """A container name inside a target's `allow` (patterns `container:NAME` or `NAME`)."""
-    return any(
-        fnmatch.fnmatchcase(f"container:{name}", pattern) or fnmatch.fnmatchcase(name, pattern)
-        for pattern in patterns
-    )
 
 
 def state(found: Container) -> dict[str, Any]:

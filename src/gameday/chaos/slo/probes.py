@@ -18,6 +18,7 @@ from chaoslib.types import Configuration, Secrets
 from gameday.chaos.expectations import settle
 from gameday.chaos.objective_checks import await_restored, judge_held
 from gameday.context import RunContext, run_context
+from gameday.observe.prometheus import Prometheus
 from gameday.verify.slo import RATE_WINDOW_S, Objective, Source, objectives
 
 __all__ = ["slo_holds", "slo_restored"]
@@ -53,6 +54,11 @@ def _objectives(
         )
     except ValueError as exc:
         raise ActivityFailed(str(exc)) from exc
+
+
+def _prometheus_of(context: RunContext, source: str) -> Prometheus:
+    """Where a source's figures are: Locust's (client) or the system's (server)."""
+    return context.client_prometheus() if source == "client" else context.target.prometheus()
 
 
 def _since_load_started(context: RunContext, window_s: float) -> float:
@@ -95,7 +101,7 @@ def slo_holds(
         throughput_min_rps,
         queries,
     )
-    prometheus = context.client_prometheus() if source == "client" else context.target.prometheus()
+    prometheus = _prometheus_of(context, source)
     effective_s = _since_load_started(context, window_s)
     values, verdict = judge_held(
         context,
@@ -147,7 +153,7 @@ def slo_restored(
     )
     took, mttr, values = await_restored(
         context,
-        context.client_prometheus() if source == "client" else context.target.prometheus(),
+        _prometheus_of(context, source),
         wanted,
         what="SLO",
         name=f"SLO restored within {within_s:g}s ({source})",
