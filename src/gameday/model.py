@@ -108,7 +108,8 @@ class Measurements(TypedDict):
 
 
 class LoadSummary(TypedDict):
-    """Client-side figures Locust reported at the end of the load."""
+    """Client-side figures Locust reported at the end of the load. `workers`: Locust
+    worker processes under a master (0: one process; absent in older results)."""
 
     requests: int
     failures: int
@@ -116,6 +117,7 @@ class LoadSummary(TypedDict):
     p50_ms: float | None
     p95_ms: float | None
     users: int
+    workers: NotRequired[int]
 
 
 class ExperimentRef(TypedDict):

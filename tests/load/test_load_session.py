@@ -103,3 +103,34 @@ def test_a_session_holds_load_announces_its_metrics_and_stops_once(
     assert context.stop_load() is None and session.stop() is None  # once only
     [stopped] = [e for e in context.timeline.events if e["kind"] == "load_stopped"]
     assert stopped["data"]["requests"] == summary["requests"]
+
+
+def test_a_scratch_directory_goes_once_the_figures_are_in_and_stays_when_they_are_not(
+    tmp_path: Path, service: str
+) -> None:
+    locustfile = tmp_path / "visit.py"
+    locustfile.write_text(LOCUSTFILE)
+
+    def session(scratch: Path, host: str) -> LoadSession:
+        return LoadSession(
+            process=LocustProcess(
+                profile=LoadProfile(locustfile=locustfile, host=host, users=1, run_time_s=30),
+                metrics_port=_free_port(),
+                workdir=scratch,
+            ),
+            scratch_dir=scratch,
+        )
+
+    held = session(tmp_path / "held", service)
+    held.start()
+    time.sleep(2)
+    assert held.stop() is not None
+    assert not (tmp_path / "held").exists()
+
+    # Locust exits at once on a file that is not a locustfile: no figures, logs kept.
+    locustfile.write_text("raise SystemExit('not a locustfile')\n")
+    broken = session(tmp_path / "broken", service)
+    with pytest.raises(Exception, match="locust exited"):
+        broken.start()
+    assert broken.stop() is None
+    assert (tmp_path / "broken" / "locust.log").is_file()

@@ -1,13 +1,8 @@
 import json
 from pathlib import Path
 
-from gameday.load.locust_process import (
-    EXPORTER,
-    WATCHDOG,
-    LoadProfile,
-    LocustProcess,
-    summarise,
-)
+from gameday.load.locust_process import EXPORTER, WATCHDOG, LoadProfile, LocustProcess
+from gameday.load.locust_summary import summarise
 
 
 def test_locust_stats_are_reduced_to_totals_and_percentiles(tmp_path: Path) -> None:
@@ -37,7 +32,10 @@ def test_locust_stats_are_reduced_to_totals_and_percentiles(tmp_path: Path) -> N
         "p50_ms": 4.0,
         "p95_ms": 300.0,
         "users": 5,
+        "workers": 0,
     }
+    spread = summarise(path, users=5, elapsed_s=99, workers=2)
+    assert spread is not None and spread["workers"] == 2
     assert summarise(tmp_path / "absent.json", users=1, elapsed_s=1) is None
 
 

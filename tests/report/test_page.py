@@ -5,8 +5,12 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+from tests.report.conftest import edit_result
+
 from gameday.report.directory import load_report_set
 from gameday.report.page import render_html
+from gameday.report.result_file import read_result
+from gameday.report.terminal import summary_lines
 from gameday.runbook import parse_runbook
 
 RUNBOOK = Path(__file__).resolve().parents[1] / "fixtures" / "runbook" / "lab-runbook.md"
@@ -108,3 +112,15 @@ def test_result_text_is_escaped_never_injected(failed_dir: Path) -> None:
     assert "<script" not in html and "<img" not in html
     assert "&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;" in html
     assert not any(tag in ("script", "img") for tag, _ in _tags(html))
+
+
+def test_locust_workers_are_shown_only_when_the_load_had_some(passed_dir: Path) -> None:
+    # The fixture is an older result, without `workers`: one Locust process.
+    html = render_html(load_report_set(passed_dir))
+    [line] = [s for s in summary_lines(read_result(passed_dir), "r") if "load:" in s]
+    assert "Locust workers" not in html and line.endswith("(10 users)")
+    edit_result(passed_dir, lambda document: document["load"].update(workers=2))
+    html = render_html(load_report_set(passed_dir))
+    [line] = [s for s in summary_lines(read_result(passed_dir), "r") if "load:" in s]
+    assert "<dt>Locust workers</dt><dd class='num'>2</dd>" in html
+    assert line.endswith("(10 users on 2 Locust workers)")

@@ -267,7 +267,7 @@ def minimal_document() -> dict[str, Any]:
 BAD_DOCUMENTS: list[tuple[str, Change, str]] = [
     ("not-a-mapping", lambda _: ["kind", "external"], ""),
     ("unknown-top-key", setting("bogus", 1), "bogus"),
-    ("bad-kind", setting("kind", "kubernetes"), "kind"),
+    ("bad-kind", setting("kind", "swarm"), "kind"),
     ("no-kind", dropping("kind"), "kind"),
     ("missing-prometheus", dropping("prometheus"), "prometheus"),
     ("prometheus-not-a-mapping", setting("prometheus", "https://prom.example:9090"), "prometheus"),

@@ -8,7 +8,6 @@ import click
 
 from gameday.coverage import load_results
 from gameday.coverage.results import RunResult
-from gameday.engine.reporting import find_runbook
 from gameday.errors import InvalidInputError
 from gameday.experiment import load_scenarios
 from gameday.lab.monitoring import lab_rule_files
@@ -70,13 +69,7 @@ def command(
     plan = load_scenarios(scenario)
     runbook_file = runbook_path or plan.runbook
     if runbook_file is None and len(plan.experiments) == 1:
-        experiment = plan.experiments[0]
-        runbook_file = find_runbook(
-            experiment.gameday_extension().get("runbook"),
-            experiment.path.parent,
-            experiment.path.parent.parent,
-            Path.cwd(),
-        )
+        runbook_file = plan.experiments[0].runbook_path()
     if runbook_file is None:
         raise InvalidInputError(
             "no runbook given",

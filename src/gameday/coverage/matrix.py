@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from gameday.coverage.results import RunResult
@@ -139,6 +140,16 @@ def _last_outcome(alert: str, results: Sequence[RunResult]) -> LastOutcome | Non
     return None
 
 
+def _for_this_runbook(experiment: Experiment, runbook: Runbook | None) -> bool:
+    """An experiment that names another runbook (found on disk) exercises that runbook's
+    alerts, not these: a directory may hold several systems' experiments."""
+    named = experiment.runbook_path()
+    if runbook is None or named is None:
+        return True
+    source = Path(runbook.source)
+    return not source.is_file() or source.resolve() == named
+
+
 def build_coverage(
     runbook: Runbook | None,
     rules: Sequence[Rule] = (),
@@ -171,6 +182,8 @@ def build_coverage(
             entry.rules.append(rule.source)
         entry.severity = entry.severity or rule.severity
     for experiment in experiments:
+        if not _for_this_runbook(experiment, runbook):
+            continue
         for expectation in experiment.expectations():
             check = ExperimentCheck(
                 experiment.title, str(experiment.path), expectation.kind, expectation.receiver

@@ -20,6 +20,7 @@ from gameday.errors import GamedayError, InvalidInputError
 from gameday.experiment import Activity, Experiment
 from gameday.runbook.rules import load_rule_file
 from gameday.targets import Target
+from gameday.targets.kubernetes import K8S_PREFIX, in_namespace
 from gameday.targets.routing import AlertmanagerConfig, RouteMatch, load_config, parse_config
 from gameday.verify.slo import latency_key
 
@@ -69,30 +70,14 @@ def check_against_target(
     secrets: Mapping[str, Any] | None = None,
 ) -> None:
     """Refuse (InvalidInputError, exit 2) what the target must not receive or cannot do."""
-    if target.is_lab:
-        return
     source = str(experiment.path)
     for phase, written in experiment.touching_actions():
         action = as_run(written, configuration or {}, secrets or {})
         touches = action.touches
-        if touches.startswith("lab:"):
-            raise InvalidInputError(
-                f"action {action.name!r} ({touches}) is a fault of gameday's lab; target "
-                f"{target.name!r} is not the lab",
-                source=source,
-                where=phase,
-                hint="on your own system inject faults with type: process or type: http "
-                "actions, or another Chaos Toolkit extension",
-            )
-        if touches.startswith("container:") and target.kind != "containers":
-            raise InvalidInputError(
-                f"action {action.name!r} ({touches}) needs a containers target; target "
-                f"{target.name!r} is {target.kind}",
-                source=source,
-                where=phase,
-                hint="name the containers in a target file with kind: containers",
-            )
-        if not target.allows(touches):
+        if target.kubernetes is not None:
+            touches = in_namespace(touches, target.kubernetes.namespace)
+        _refuse_wrong_kind(action, touches, target.kind, target.name, source, phase)
+        if not target.is_lab and not target.allows(touches):
             raise InvalidInputError(
                 f"action {action.name!r} touches {touches!r}, outside the blast radius of "
                 f"target {target.name!r} (allow: {list(target.allow)})",
@@ -101,8 +86,84 @@ def check_against_target(
                 hint=f"if it is meant to, add a pattern to allow: in {target.source}, "
                 f"e.g. {touches!r}",
             )
+    _refuse_cluster_workers(experiment, target.kind, target.name)
+    if target.is_lab:
+        return
     for activity in experiment.steady_state + experiment.method + experiment.rollbacks:
         _check_slo_queries(activity, target, source)
+
+
+# The target kind a fault needs: what to say, and the hint.
+_NEEDS = {
+    "lab": (
+        "is a fault of gameday's lab",
+        "on your own system inject faults with type: process or type: http actions, or "
+        "another Chaos Toolkit extension",
+    ),
+    "containers": (
+        "needs a containers target",
+        "name the containers in a target file with kind: containers",
+    ),
+    "kubernetes": (
+        "needs a kubernetes target",
+        "name the cluster in a target file with kind: kubernetes (gameday run --target FILE)",
+    ),
+}
+
+
+def check_fault_kinds(
+    experiment: Experiment,
+    kind: str,
+    name: str,
+    configuration: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, Any] | None = None,
+) -> None:
+    """Refuse faults made for another kind of target (the lab's on a cluster, a
+    cluster's on the lab), before the target itself is reached."""
+    for phase, written in experiment.touching_actions():
+        action = as_run(written, configuration or {}, secrets or {})
+        _refuse_wrong_kind(action, action.touches, kind, name, str(experiment.path), phase)
+    _refuse_cluster_workers(experiment, kind, name)
+
+
+def _refuse_cluster_workers(experiment: Experiment, kind: str, name: str) -> None:
+    """Load workers as pods (`workers_in: cluster`) need a cluster to run in."""
+    if kind == "kubernetes":
+        return
+    for index, control in enumerate(experiment.document.get("controls") or []):
+        provider = control.get("provider") if isinstance(control, dict) else None
+        arguments = provider.get("arguments") if isinstance(provider, dict) else None
+        if isinstance(arguments, dict) and arguments.get("workers_in") == "cluster":
+            raise InvalidInputError(
+                f"the load's workers_in: cluster starts Locust workers as pods; target "
+                f"{name!r} is {kind}",
+                source=str(experiment.path),
+                where=f"controls[{index}].provider.arguments.workers_in",
+                hint="run it against a kind: kubernetes target, or use workers_in: local",
+            )
+
+
+def _refuse_wrong_kind(
+    action: Activity, touches: str, kind: str, name: str, source: str, phase: str
+) -> None:
+    needs = _kind_needed(touches)
+    if needs is not None and needs != kind:
+        raise InvalidInputError(
+            f"action {action.name!r} ({touches}) {_NEEDS[needs][0]}; target {name!r} is {kind}",
+            source=source,
+            where=phase,
+            hint=_NEEDS[needs][1],
+        )
+
+
+def _kind_needed(touches: str) -> str | None:
+    if touches.startswith("lab:"):
+        return "lab"
+    if touches.startswith("container:"):
+        return "containers"
+    if touches.startswith(K8S_PREFIX):
+        return "kubernetes"
+    return None
 
 
 def _check_slo_queries(activity: Activity, target: Target, source: str) -> None:

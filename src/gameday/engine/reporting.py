@@ -12,18 +12,6 @@ from gameday.runbook import parse_runbook
 logger = logging.getLogger("gameday.engine.reporting")
 
 
-def find_runbook(named: str | None, *places: Path) -> Path | None:
-    """An experiment's `runbook:` path, looked up relative to each place in turn."""
-    if not named:
-        return None
-    candidate = Path(named)
-    for place in places if not candidate.is_absolute() else (Path("/"),):
-        path = candidate if candidate.is_absolute() else place / candidate
-        if path.is_file():
-            return path.resolve()
-    return None
-
-
 def write_report(directory: Path, runbook: Path | None) -> list[Path]:
     """index.html, summary.md and junit.xml from the JSON already written. A broken
     runbook or renderer is logged, not raised: result.json is the record that counts."""

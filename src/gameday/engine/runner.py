@@ -27,10 +27,15 @@ from gameday.context import RunContext
 from gameday.engine.events import TimelineEvents
 from gameday.engine.interrupts import InterruptGuard
 from gameday.engine.journal import journal_expectations
-from gameday.engine.preflight import RouteCheck, check_against_target, check_routes
+from gameday.engine.preflight import (
+    RouteCheck,
+    check_against_target,
+    check_fault_kinds,
+    check_routes,
+)
 from gameday.engine.progress import progress_for
 from gameday.engine.recovery import mark_run, recover_leftovers, running_runs
-from gameday.engine.reporting import find_runbook, write_report
+from gameday.engine.reporting import write_report
 from gameday.engine.stop_conditions import StopConditionWatch, Trip
 from gameday.errors import EnvironmentProblem, GamedayError, InvalidInputError
 from gameday.experiment import Experiment, check_experiment, read_experiment
@@ -129,6 +134,7 @@ def check_run(experiment: Experiment, options: RunOptions) -> Checked:
             f"configuration or secrets: {exc}", source=str(experiment.path), where="secrets"
         ) from None
     if options.target is None or options.target.kind == "lab":
+        check_fault_kinds(experiment, "lab", "lab", configuration, secrets)
         return Checked(document, configuration, secrets, None, [])
     target = options.target.resolve(secrets)
     check_against_target(experiment, target, configuration, secrets)
@@ -251,12 +257,7 @@ def run_checked(experiment: Experiment, options: RunOptions) -> RunOutcome:
     redactor = Redactor(
         secret_values(checked.configuration, checked.secrets) | set(target.secret_values())
     )
-    runbook = find_runbook(
-        experiment.gameday_extension().get("runbook"),
-        experiment.path.parent,
-        experiment.path.parent.parent,
-        Path.cwd(),
-    )
+    runbook = experiment.runbook_path()
     report_dir = options.report_dir or default_report_dir(experiment.title)
     report_dir.mkdir(parents=True, exist_ok=True)
     timeline = Timeline()
@@ -328,13 +329,18 @@ def run_checked(experiment: Experiment, options: RunOptions) -> RunOutcome:
             timeline.wait_listeners.clear()
             printer.close()
     aborted = stop_watch.tripped is not None
-    interrupted = guard.interrupted or (journal.get("status") == "interrupted" and not aborted)
+    recorded_errors = [e["detail"] for e in timeline.events if e["kind"] == "error"]
+    # chaoslib says "interrupted" for a person's Ctrl-C and for a control that stopped the
+    # run on an error it recorded (the load did not start): the latter is an error (exit 3).
+    interrupted = guard.interrupted or (
+        journal.get("status") == "interrupted" and not aborted and not recorded_errors
+    )
     timeline.record("run_finished", "aborted" if aborted else str(journal.get("status")))
     write_json(report_dir / JOURNAL_NAME, redactor.scrub_document(journal))
     judged = {str(e.get("activity")) for e in timeline.expectations if e.get("activity")}
     extra, errors = journal_expectations(journal, judged)
     if not aborted:
-        errors += [e["detail"] for e in timeline.events if e["kind"] == "error"]
+        errors += recorded_errors
     expectations = timeline.expectations + extra
     result = RunResult(
         schema=RESULT_SCHEMA,

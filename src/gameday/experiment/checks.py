@@ -1,6 +1,7 @@
 """What a run needs on top of reading: chaoslib's own validation of the experiment
 (which imports each activity's module and checks its arguments) and the load's
-locustfile. InvalidInputError (exit 2) before anything is injected."""
+locustfile and workers (how many, and where: `workers_in`, `master_host`, `worker_image`).
+InvalidInputError (exit 2) before anything is injected."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from chaoslib.experiment import ensure_experiment_is_valid
 from gameday.errors import InvalidInputError
 from gameday.experiment.document import Experiment, as_mapping
 from gameday.experiment.extension import LOAD_MODULE
+from gameday.load.locust_workers import parse_workers
 from gameday.load.locustfile import DEFAULT_LOCUSTFILE, find_locustfile
+from gameday.load.placement import parse_placement
 
 
 def check_experiment(experiment: Experiment) -> Experiment:
@@ -90,14 +93,24 @@ def _check_load(experiment: Experiment) -> None:
         provider = as_mapping(as_mapping(control).get("provider"))
         if provider.get("module") != LOAD_MODULE:
             continue
-        locustfile = as_mapping(provider.get("arguments")).get("locustfile", DEFAULT_LOCUSTFILE)
+        arguments = as_mapping(provider.get("arguments"))
+        where = f"controls[{index}].provider.arguments"
+        locustfile = arguments.get("locustfile", DEFAULT_LOCUSTFILE)
         try:
             find_locustfile(str(locustfile), experiment.path.parent)
+            parse_placement(
+                workers=parse_workers(arguments.get("workers", 0)),
+                workers_in=arguments.get("workers_in", "local"),
+                master_host=arguments.get("master_host"),
+                worker_image=arguments.get("worker_image"),
+            )
         except InvalidInputError as exc:
+            # Re-placed in this file: the control's own place named the argument only.
+            argument = (exc.where or "").rsplit(".", 1)[-1]
             raise InvalidInputError(
-                exc.message,
+                exc.message.removeprefix(f"{exc.where}: "),
                 source=str(experiment.path),
-                where=f"controls[{index}].provider.arguments.locustfile",
+                where=f"{where}.{argument}",
                 hint=exc.hint,
             ) from None
 

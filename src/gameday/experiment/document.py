@@ -20,6 +20,7 @@ from gameday.errors import InvalidInputError
 from gameday.experiment.extension import EXPECTATION_MODULES
 from gameday.experiment.guardrails import StopCondition, parse_stop_conditions
 from gameday.experiment.overrides import apply_overrides
+from gameday.targets.kubernetes import activity_touches
 
 __all__ = [
     "Activity",
@@ -77,7 +78,9 @@ class Activity:
     def touches(self) -> str:
         """What this action touches, as `allow` patterns in a target file match it:
         `process:PATH ARGS…`, `http:METHOD URL`, `python:MODULE.FUNC`, `container:NAME`
-        (gameday's container faults), or `lab:DOMAIN.FUNC` for gameday's lab faults."""
+        (gameday's container faults), `k8s:NAMESPACE/KIND/WHAT` or `k8s:node/NAME`
+        (gameday's and chaostoolkit-kubernetes' activities; an empty namespace is the
+        target's), or `lab:DOMAIN.FUNC` for gameday's lab faults."""
         if self.provider_type == "process":
             arguments = self.provider.get("arguments")
             if isinstance(arguments, list):
@@ -92,6 +95,8 @@ class Activity:
             return f"http:{method} {self.provider.get('url', '')}"
         if self.module.startswith("gameday.chaos.containers"):
             return f"container:{self.arguments.get('name', '')}"
+        if self.module.startswith(("gameday.chaos.kubernetes", "chaosk8s.")):
+            return activity_touches(self.module, self.func, self.arguments)
         if self.is_gameday:
             domain = self.module.removeprefix("gameday.chaos.").split(".")[0]
             return f"lab:{domain}.{self.func}"
@@ -173,6 +178,20 @@ class Experiment:
             if isinstance(extension, dict) and extension.get("name") == "gameday":
                 return extension
         return {}
+
+    def runbook_path(self) -> Path | None:
+        """The runbook the gameday extension names (`runbook:`), looked up relative to
+        the experiment's directory, the one above it, then the working directory."""
+        named = self.gameday_extension().get("runbook")
+        if not isinstance(named, str) or not named:
+            return None
+        candidate = Path(named)
+        if candidate.is_absolute():
+            return candidate.resolve() if candidate.is_file() else None
+        for place in (self.path.parent, self.path.parent.parent, Path.cwd()):
+            if (place / candidate).is_file():
+                return (place / candidate).resolve()
+        return None
 
     @property
     def stop_conditions(self) -> tuple[StopCondition, ...]:

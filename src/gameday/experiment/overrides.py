@@ -1,7 +1,8 @@
 """A plan's per-experiment overrides applied to an experiment document (pure).
 
 Overrides (all optional):
-  load:           arguments merged into the experiment's load control (users, spawn_rate, …)
+  load:           arguments merged into the experiment's load control (users, spawn_rate,
+                  workers, …)
   deadlines:      {ALERT: seconds} for its alert_fires / notification_delivered probes;
                   the key `recovery` sets the within_s of slo_restored / query_restored
                   (every deadline counts from the fault)

@@ -4,7 +4,9 @@ name: lab game day
 description: …
 target: lab                                      # or a target file, or its mapping inline
 runbook: ../src/gameday/lab/assets/runbook.md   # relative to the plan
-load: {users: 10, spawn_rate: 10}                # default load for every experiment
+load: {users: 10, spawn_rate: 10, workers: 2}    # default load for every experiment
+                                                 # (workers: Locust worker processes under a
+                                                 # master; 0, the default, runs one process)
 stop_conditions: [{alert: CustomerFacingOutage}]  # guard every experiment (guardrails)
 experiments:
   - redis-down.yaml                              # relative to the plan

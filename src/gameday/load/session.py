@@ -3,6 +3,7 @@ Prometheus, and when it started. Held by the run context; stopped once, on every
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,12 +22,16 @@ class LoadSession:
     :param labels: labels of that scrape target
     :param monitor: gameday's own Prometheus for the client-side figures (a system that is
         not the lab does not scrape them); started after Locust, stopped with it
+    :param scratch_dir: a temporary directory of this load's (logs, figures, the client
+        Prometheus' data): removed once the load stopped with its final figures, kept
+        when it did not (its logs say why)
     """
 
     process: LocustProcess
     targets_file: Path | None = None
     labels: dict[str, str] = field(default_factory=dict)
     monitor: ClientMonitor | None = None
+    scratch_dir: Path | None = None
     started_at: datetime | None = field(default=None, init=False)
     stopped: bool = field(default=False, init=False)
 
@@ -54,8 +59,12 @@ class LoadSession:
         self.stopped = True
         if self.targets_file is not None:
             targets.withdraw(self.targets_file)
+        summary: LoadSummary | None = None
         try:
-            return self.process.stop()
+            summary = self.process.stop()
+            return summary
         finally:
             if self.monitor is not None:
                 self.monitor.stop()
+            if self.scratch_dir is not None and summary is not None:
+                shutil.rmtree(self.scratch_dir, ignore_errors=True)

@@ -328,8 +328,10 @@ def _load(result: RunResult) -> str:
     if load is None:
         return '<p class="dim">No load ran with this experiment.</p>'
     failed_share = load["failures"] / load["requests"] * 100 if load["requests"] else 0.0
+    workers = load.get("workers", 0)
     rows = [
         ("Users", f"{load['users']}"),
+        *([("Locust workers", f"{workers}")] if workers else []),
         ("Requests", f"{load['requests']:,}"),
         ("Failures", f"{load['failures']:,} ({failed_share:.1f}%)"),
         ("Throughput", f"{load['requests_per_s']:.1f} req/s"),

@@ -42,9 +42,12 @@ def summary_lines(result: RunResult, report_dir: str) -> list[str]:
         lines.append("  measured: " + " · ".join(parts))
     load = result["load"]
     if load is not None:
+        workers = load.get("workers", 0)
+        spread = f" on {workers} Locust workers" if workers else ""
         lines.append(
             f"  load: {load['requests']} requests, {load['failures']} failed, "
-            f"{load['requests_per_s']} req/s, p95 {load['p95_ms']}ms ({load['users']} users)"
+            f"{load['requests_per_s']} req/s, p95 {load['p95_ms']}ms "
+            f"({load['users']} users{spread})"
         )
     met = sum(1 for e in result["expectations"] if e["passed"])
     lines.append(

@@ -1,6 +1,6 @@
 """Target files: the system under test, named in YAML (`gameday run … --target FILE`).
 
-    kind: external                      # lab | external | containers
+    kind: external                      # lab | external | containers | kubernetes
     name: staging                       # shown in reports [default: the file's name]
     prometheus:
       url: https://prom.staging.example:9090
@@ -20,6 +20,14 @@ containers) and optionally `docker: {host: unix:///…}` (default: $DOCKER_HOST)
 its `allow` names the containers faults may touch (`shop-redis` or
 `container:shop-*`).
 
+A `kind: kubernetes` target adds how to reach the cluster's API (default: the
+kubeconfig $KUBECONFIG names, else ~/.kube/config, and its current context) and
+the namespace faults default to:
+
+    kubernetes: {kubeconfig: ~/.kube/config, context: staging, namespace: shop}
+    kubernetes: {in_cluster: true, namespace: shop}    # gameday runs in a pod
+    allow: ['namespace:shop', 'selector:shop/app=gateway', 'node:pool-a-*']
+
 Credentials are never written in the file: `{env: NAME}` reads an environment
 variable, `{secret: SCOPE.KEY}` one of the experiment's Chaos Toolkit secrets.
 Every key is checked; a mistake is an InvalidInputError (exit 2) naming the file,
@@ -38,9 +46,12 @@ from typing import Any
 from gameday.documents import read_yaml
 from gameday.errors import InvalidInputError
 from gameday.observe.http import HttpSettings
+from gameday.targets.kubernetes import KubeAccess
 from gameday.targets.target import Target, lab_target
 
-KINDS = ("lab", "external", "containers")
+KINDS = ("lab", "external", "containers", "kubernetes")
+KUBERNETES_KEYS = {"kubeconfig", "context", "namespace", "in_cluster"}
+NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 TOP_KEYS = {
     "kind",
     "name",
@@ -54,6 +65,7 @@ TOP_KEYS = {
     "lab_dir",
     "containers",
     "docker",
+    "kubernetes",
 }
 ENDPOINT_KEYS = {"url", "auth", "tls"}
 SLO_KEY = re.compile(r"^(error_ratio|requests_per_s|latency_p(\d{1,2}(?:\.\d+)?)_s)$")
@@ -260,6 +272,15 @@ def target_from_mapping(
                     f"{prefix}{key}",
                     "write kind: containers for a system of Docker containers",
                 )
+    kubernetes: KubeAccess | None = None
+    if kind == "kubernetes":
+        kubernetes = _kube_access(reader, raw.get("kubernetes") or {}, f"{prefix}kubernetes")
+    elif "kubernetes" in raw:
+        raise reader.fail(
+            "kubernetes applies to kind: kubernetes only",
+            f"{prefix}kubernetes",
+            "write kind: kubernetes for a system on a Kubernetes cluster",
+        )
     if "prometheus" not in raw:
         raise reader.fail(
             f"a{'n' if kind == 'external' else ''} {kind} target needs prometheus",
@@ -294,6 +315,7 @@ def target_from_mapping(
         name=name,
         containers=containers,
         docker_host=docker_host,
+        kubernetes=kubernetes,
         source=source,
         prometheus_url=reader.url(prometheus.get("url"), f"{prefix}prometheus.url"),
         prometheus_http=reader.http(prometheus, f"{prefix}prometheus"),
@@ -325,6 +347,47 @@ def target_from_mapping(
         allow=tuple(reader.strings(raw["allow"], f"{prefix}allow")),
         lab=None,
     )
+
+
+def _kube_access(reader: _Reader, value: Any, where: str) -> KubeAccess:
+    raw = reader.mapping(value, where, KUBERNETES_KEYS)
+    in_cluster = raw.get("in_cluster", False)
+    if not isinstance(in_cluster, bool):
+        raise reader.fail("must be true or false", f"{where}.in_cluster")
+    namespace = reader.text(raw.get("namespace", "default"), f"{where}.namespace")
+    if not NAMESPACE.match(namespace):
+        raise reader.fail(
+            f"{namespace!r} is not a Kubernetes namespace name",
+            f"{where}.namespace",
+            "lower-case letters, digits and '-', at most 63 characters",
+        )
+    context = reader.text(raw["context"], f"{where}.context") if "context" in raw else None
+    if in_cluster:
+        for key in ("kubeconfig", "context"):
+            if key in raw:
+                raise reader.fail(
+                    f"{key} does not apply with in_cluster: true",
+                    f"{where}.{key}",
+                    "in a pod gameday uses its service account; remove one of the two",
+                )
+        return KubeAccess(in_cluster=True, namespace=namespace)
+    if "kubeconfig" in raw:
+        written = os.path.expanduser(reader.text(raw["kubeconfig"], f"{where}.kubeconfig"))
+        config = (reader.base / written).resolve()
+        where_config = f"{where}.kubeconfig"
+    else:
+        config = Path(
+            os.path.expanduser(os.environ.get("KUBECONFIG") or "~/.kube/config")
+        ).resolve()
+        where_config = where
+    if not config.is_file():
+        raise reader.fail(
+            f"kubeconfig {str(config)!r} not found",
+            where_config,
+            "name it with kubeconfig: PATH (relative to the target file), set $KUBECONFIG, "
+            "or write in_cluster: true when gameday runs in a pod",
+        )
+    return KubeAccess(kubeconfig=str(config), context=context, namespace=namespace)
 
 
 @dataclass(frozen=True)

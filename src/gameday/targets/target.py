@@ -26,6 +26,7 @@ from gameday.observe.alertmanager import Alertmanager
 from gameday.observe.http import PLAIN, HttpSettings
 from gameday.observe.prometheus import REQUEST_TIMEOUT_S, Prometheus
 from gameday.record.ledger import FaultLedger
+from gameday.targets.kubernetes import KubeAccess, KubeTouch
 
 LAB_DIR_KEY = "gameday_lab_dir"
 STATE_DIR_ENV = "GAMEDAY_STATE_DIR"
@@ -36,9 +37,11 @@ TARGET_FILE_KEY = "gameday_target"
 class Target:
     """The system under test: its monitoring, its load host, what faults may touch.
 
-    :param kind: "lab" (the lab, or a system shaped like it), "external" or "containers"
+    :param kind: "lab" (the lab, or a system shaped like it), "external", "containers"
+        or "kubernetes"
     :param containers: a containers target's container names; `docker_host` its engine
         (None: $DOCKER_HOST or the local socket)
+    :param kubernetes: a kubernetes target's API access and default namespace
     :param lab: the lab's configuration (None for any other system)
     :param sink_url: gameday's notification sink, when the system's Alertmanager sends to it
     :param slo_queries: server-side SLO queries by name (error_ratio, latency_p95_s, …);
@@ -62,6 +65,7 @@ class Target:
     allow: tuple[str, ...] = ()
     containers: tuple[str, ...] = ()
     docker_host: str | None = None
+    kubernetes: KubeAccess | None = None
 
     @property
     def is_lab(self) -> bool:
@@ -77,12 +81,16 @@ class Target:
 
     def allows(self, touches: str) -> bool:
         """Whether an action's target (`process:…`, `http:…`, `python:…`,
-        `container:NAME`) matches one of `allow`'s shell-style patterns; a container may
-        be named bare (`shop-redis` as well as `container:shop-redis`)."""
+        `container:NAME`, `k8s:NAMESPACE/KIND/WHAT`) matches one of `allow`'s patterns:
+        shell-style on the whole; a container may be named bare (`shop-redis` as well as
+        `container:shop-redis`); Kubernetes objects by `namespace:`, `selector:` and
+        `node:` patterns (`targets/kubernetes.py`)."""
         bare = touches.removeprefix("container:") if touches.startswith("container:") else None
+        kube = KubeTouch.parse(touches)
         return any(
             fnmatch.fnmatchcase(touches, pattern)
             or (bare is not None and fnmatch.fnmatchcase(bare, pattern))
+            or (kube is not None and kube.allowed_by(pattern))
             for pattern in self.allow
         )
 
@@ -99,18 +107,19 @@ class Target:
         found = self.own_ledger()
         if found is None:
             raise ActivityFailed(
-                "this activity needs the gameday lab or a containers target; "
+                "this activity needs the gameday lab, a containers or a kubernetes target; "
                 f"target {self.name!r} is neither"
             )
         return found
 
     def own_ledger(self) -> FaultLedger | None:
         """Where gameday's own faults on this target record their reverts: the lab's
-        ledger, or, for containers, one kept per target in gameday's state directory.
-        None for an external system (its faults are plain actions with rollbacks)."""
+        ledger, or, for containers and Kubernetes, one kept per target in gameday's state
+        directory. None for an external system (its faults are plain actions with
+        rollbacks)."""
         if self.lab is not None:
             return fault_ledger(self.lab)
-        if self.kind == "containers":
+        if self.kind in ("containers", "kubernetes"):
             return FaultLedger(state_dir(self.name) / "faults.json")
         return None
 

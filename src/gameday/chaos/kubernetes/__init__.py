@@ -1,0 +1,1 @@
+"""Faults and probes for kubernetes targets, through chaostoolkit-kubernetes."""
