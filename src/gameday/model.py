@@ -97,14 +97,28 @@ class Budgets(TypedDict):
     mttr_s: float | None
 
 
-class Measurements(TypedDict):
-    """Times derived from the expectations: fault → firing, fault → delivered, fault → SLO
-    restored, and the budgets they were judged against (absent in gameday.result/1)."""
+class ProductionEstimate(TypedDict):
+    """The measured times and their budgets × K, when the lab ran the rules K times faster
+    than production (`gameday lab up --time-scale K`): what production would take."""
 
     mttd_s: dict[str, float]
     time_to_notify_s: dict[str, float]
     mttr_s: float | None
     budgets_s: NotRequired[Budgets]
+
+
+class Measurements(TypedDict):
+    """Times derived from the expectations: fault → firing, fault → delivered, fault → SLO
+    restored, and the budgets they were judged against (absent in gameday.result/1).
+    `time_scale` (K) and `production_estimate_s` only when the lab ran the rules in
+    compressed time (K != 1); the times above stay lab seconds."""
+
+    mttd_s: dict[str, float]
+    time_to_notify_s: dict[str, float]
+    mttr_s: float | None
+    budgets_s: NotRequired[Budgets]
+    time_scale: NotRequired[float]
+    production_estimate_s: NotRequired[ProductionEstimate]
 
 
 class LoadSummary(TypedDict):

@@ -110,6 +110,20 @@ def test_a_crashed_run_is_finalised_from_its_logs(tmp_path: Path) -> None:
     assert finalise_crashed(marker, prometheus_url=None) is None  # once
 
 
+def test_a_crashed_run_on_a_compressed_lab_keeps_its_production_estimate(
+    tmp_path: Path,
+) -> None:
+    lab = _lab(tmp_path)
+    report_dir = tmp_path / "reports" / "redis-down"
+    _logs(report_dir)
+    _dead_marker(lab, report_dir)
+    [(_, marker)] = crashed_runs(lab)
+    result = finalise_crashed(marker, prometheus_url=None, time_scale=60)
+    assert result is not None
+    assert result["measurements"]["time_scale"] == 60.0
+    assert result["measurements"]["production_estimate_s"]["mttd_s"] == {"RedisDown": 336.0}
+
+
 def test_recover_stops_orphaned_load_reverts_and_forgets_the_marker(tmp_path: Path) -> None:
     lab = _lab(tmp_path)
     report_dir = tmp_path / "reports" / "x"

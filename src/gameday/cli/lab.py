@@ -17,6 +17,8 @@ from gameday.lab.config import (
     resolve_base_port,
     resolve_lab_dir,
 )
+from gameday.lab.profile import LabProfile, read_profile
+from gameday.lab.team_rules import RulesRecord, read_rules_record
 
 LAB_DIR_HELP = "Directory for the lab's state, data and logs [env GAMEDAY_LAB_DIR; default ./.lab]."
 
@@ -35,6 +37,49 @@ def _parse_port_overrides(values: tuple[str, ...]) -> dict[str, int]:
             )
         overrides[name.replace("-", "_")] = int(port)
     return overrides
+
+
+def _parse_label_maps(values: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    labels: dict[str, dict[str, str]] = {}
+    for value in values:
+        label, sep, pair = value.partition(":")
+        old, eq, new = pair.partition("=")
+        if not (sep and eq and label and old and new):
+            raise InvalidInputError(
+                f"--map-label {value!r} is not LABEL:PRODUCTION=LAB",
+                hint="e.g. --map-label namespace:creto-enablement=lab",
+            )
+        labels.setdefault(label, {})[old] = new
+    return labels
+
+
+def _lab_config(
+    directory: Path,
+    ports: LabPorts,
+    *,
+    profile: LabProfile | None,
+    rule_files: tuple[Path, ...],
+    time_scale: float | None,
+    label_maps: tuple[str, ...],
+    replace_lab_rules: bool,
+) -> LabConfig:
+    if profile is None:
+        return LabConfig(
+            directory=directory,
+            ports=ports,
+            extra_rule_files=tuple(path.resolve() for path in rule_files),
+            time_scale=1.0 if time_scale is None else time_scale,
+            label_values=_parse_label_maps(label_maps),
+            replace_lab_rules=replace_lab_rules,
+        )
+    if rule_files or label_maps or replace_lab_rules:
+        raise InvalidInputError(
+            "--profile already says the rules, labels and whether the lab's rules are replaced",
+            source=str(profile.source),
+            hint="drop --rules, --map-label and --replace-lab-rules, or edit the profile "
+            "(--time-scale may override its time_scale)",
+        )
+    return profile.lab_config(directory, ports, time_scale=time_scale)
 
 
 @click.group()
@@ -74,18 +119,57 @@ def lab() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Extra Prometheus rule file to load beside the lab's (repeatable; promtool-checked).",
 )
+@click.option(
+    "--time-scale",
+    type=click.FloatRange(min=1),
+    help="Run the --rules in compressed time: every duration in them (for:, intervals, "
+    "ranges, offsets) divided by K, e.g. 60 turns 5m into 5s [1].",
+)
+@click.option(
+    "--map-label",
+    "label_maps",
+    multiple=True,
+    metavar="LABEL:PRODUCTION=LAB",
+    help="Map a label value in every matcher of the --rules, e.g. "
+    "namespace:creto-enablement=lab (the lab's series carry namespace=lab; repeatable).",
+)
+@click.option(
+    "--replace-lab-rules",
+    is_flag=True,
+    help="Load only the --rules, not the lab's own (whose alert names may clash with them).",
+)
+@click.option(
+    "--profile",
+    "profile_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A lab profile (YAML): system, rules, time_scale, labels, replace_lab_rules, "
+    "adapted, not_exercised.",
+)
 def up(
     lab_dir: Path | None,
     base_port: int | None,
     port_overrides: tuple[str, ...],
     rule_files: tuple[Path, ...],
+    time_scale: float | None,
+    label_maps: tuple[str, ...],
+    replace_lab_rules: bool,
+    profile_path: Path | None,
 ) -> None:
-    """Start the lab and wait until every Prometheus target is up."""
+    """Start the lab and wait until every Prometheus target is up.
+
+    A team's production rules run in the lab with --rules (or a --profile): at
+    --time-scale K every duration in them is divided by K, label values are mapped
+    with --map-label, and the rewritten files are kept in LAB_DIR/config/rules.
+    """
     ports = LabPorts.from_base(resolve_base_port(base_port), _parse_port_overrides(port_overrides))
-    config = LabConfig(
-        directory=resolve_lab_dir(lab_dir),
-        ports=ports,
-        extra_rule_files=tuple(path.resolve() for path in rule_files),
+    config = _lab_config(
+        resolve_lab_dir(lab_dir),
+        ports,
+        profile=read_profile(profile_path) if profile_path is not None else None,
+        rule_files=rule_files,
+        time_scale=time_scale,
+        label_maps=label_maps,
+        replace_lab_rules=replace_lab_rules,
     )
     click.echo(f"starting the lab in {config.directory}", err=True)
     result = lifecycle.up(config, progress=_say)
@@ -96,6 +180,7 @@ def up(
         f"  alertmanager  {config.alertmanager_url}\n"
         f"  notifications {config.notifications_file}"
     )
+    _echo_rules(read_rules_record(config))
 
 
 @lab.command()
@@ -131,6 +216,22 @@ def status(lab_dir: Path | None, as_json: bool) -> None:
             click.echo(f"  DOWN {target['job']} {target['instance']}: {target['last_error']}")
     else:
         click.echo("\nprometheus: not answering")
+    _echo_rules(report["rules"])
+
+
+def _echo_rules(record: RulesRecord | None) -> None:
+    """The team's rules the lab runs: system, time scale, files, notes."""
+    if record is None or not record["files"]:
+        return
+    system = f" of {record['system']}" if record["system"] else ""
+    own = "instead of" if record["replace_lab_rules"] else "beside"
+    click.echo(f"\nrules{system} ({own} the lab's), time scale {record['time_scale']:g}")
+    click.echo(f"  changed: {record['rewrite']}")
+    for row in record["files"]:
+        loaded = "" if row["loaded"] == row["source"] else f" -> {row['loaded']}"
+        click.echo(f"  {row['source']}{loaded}")
+    for note in record["notes"]:
+        click.echo(f"  note: {note}")
 
 
 def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:

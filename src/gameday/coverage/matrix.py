@@ -141,12 +141,17 @@ def _last_outcome(alert: str, results: Sequence[RunResult]) -> LastOutcome | Non
 
 
 def _for_this_runbook(experiment: Experiment, runbook: Runbook | None) -> bool:
-    """An experiment that names another runbook (found on disk) exercises that runbook's
-    alerts, not these: a directory may hold several systems' experiments."""
-    named = experiment.runbook_path()
-    if runbook is None or named is None:
+    """An experiment that names another runbook exercises that runbook's alerts, not
+    these: a directory may hold several systems' experiments. A runbook found on disk
+    is compared by path; one that is not (a seed system's, kept outside the repository)
+    by its file name."""
+    declared = experiment.gameday_extension().get("runbook")
+    if runbook is None or not isinstance(declared, str) or not declared:
         return True
     source = Path(runbook.source)
+    named = experiment.runbook_path()
+    if named is None:
+        return Path(declared).name == source.name
     return not source.is_file() or source.resolve() == named
 
 

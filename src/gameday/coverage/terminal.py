@@ -1,11 +1,12 @@
-"""The coverage matrix as text, for `gameday coverage`."""
+"""The coverage matrix and the seed systems' view as text, for `gameday coverage`."""
 
 from __future__ import annotations
 
 from gameday.coverage.matrix import Coverage
+from gameday.coverage.seeds import STATUSES, SeedsCoverage
 from gameday.runbook.terminal import format_duration, text_table
 
-__all__ = ["render_coverage"]
+__all__ = ["render_coverage", "render_seed_coverage"]
 
 _EXPECTS = {
     "fires": "fires",
@@ -55,4 +56,49 @@ def render_coverage(coverage: Coverage) -> str:
         out += [f"- [{gap.kind}] {gap.alert}: {gap.message}" for gap in coverage.gaps]
     else:
         out += ["", "No gaps: every alert is described, defined, exercised and passing."]
+    return "\n".join(out) + "\n"
+
+
+def render_seed_coverage(view: SeedsCoverage) -> str:
+    """Per seed system: every alert its runbook names, exercised as written, adapted or
+    not, and why; then the counts of every system."""
+    out: list[str] = []
+    for system in view.systems:
+        counts = system.counts()
+        out += [
+            f"Seed system {system.system}: {system.runbook}",
+            f"profile: {system.profile}; {len(system.experiments)} experiments; "
+            + ", ".join(f"{status} {counts[status]}" for status in STATUSES),
+            "",
+            text_table(
+                ["Alert", "Severity", "Status", "Experiments"],
+                [
+                    [
+                        f"{row.alert} ({row.runbook_name})" if row.runbook_name else row.alert,
+                        row.severity or "-",
+                        row.status,
+                        ", ".join(row.experiments) or "-",
+                    ]
+                    for row in system.alerts
+                ],
+                max_width=80,
+            ),
+            "",
+        ]
+        out += [f"- {row.alert} ({row.status}): {row.why}" for row in system.alerts if row.why]
+        out += [f"warning: {warning}" for warning in system.warnings]
+        out.append("")
+    out += [
+        f"Seed systems ({len(view.systems)}), runbooks from {view.seeds}",
+        text_table(
+            ["System", "Alerts", *(status.capitalize() for status in STATUSES)],
+            [
+                [system.system, str(len(system.alerts))]
+                + [str(system.counts()[status]) for status in STATUSES]
+                for system in view.systems
+            ],
+        ),
+    ]
+    if view.runbooks_without_set:
+        out += ["", f"No seed set for: {', '.join(view.runbooks_without_set)}"]
     return "\n".join(out) + "\n"

@@ -104,9 +104,12 @@ def stop_orphaned_load(lab: LabConfig) -> list[int]:
     return pids
 
 
-def finalise_crashed(marker: RunMarker, prometheus_url: str | None) -> RunResult | None:
+def finalise_crashed(
+    marker: RunMarker, prometheus_url: str | None, *, time_scale: float = 1.0
+) -> RunResult | None:
     """Write the dead run's result.json (status `crashed`) from its logs, unless it has
-    one already; None when its directory is gone."""
+    one already; None when its directory is gone. `time_scale`: the lab's K (its
+    measurements get a production estimate when K != 1)."""
     directory = Path(marker["report_dir"])
     if not directory.is_dir() or (directory / RESULT_NAME).exists():
         return None
@@ -130,7 +133,7 @@ def finalise_crashed(marker: RunMarker, prometheus_url: str | None) -> RunResult
         manual=False,
         timeline=events,
         expectations=expectations,
-        measurements=verdicts.measurements(expectations),
+        measurements=verdicts.measurements(expectations, time_scale=time_scale),
         load=None,
         series=series,
         journal="",
@@ -180,7 +183,7 @@ def recover(lab: LabConfig, ledger: FaultLedger) -> Recovery:
     """Put the lab right after a crashed run and finalise every crashed run's report."""
     found = recover_leftovers(lab, ledger)
     for path, marker in crashed_runs(lab):
-        result = finalise_crashed(marker, lab.prometheus_url)
+        result = finalise_crashed(marker, lab.prometheus_url, time_scale=lab.time_scale)
         if result is not None:
             found.finalised.append(marker["report_dir"])
         path.unlink(missing_ok=True)

@@ -41,6 +41,7 @@ from gameday.errors import EnvironmentProblem, GamedayError, InvalidInputError
 from gameday.experiment import Experiment, check_experiment, read_experiment
 from gameday.experiment.baseline import with_quiet_baseline
 from gameday.experiment.manual import for_manual_remediation
+from gameday.lab.team_rules import alert_for_seconds
 from gameday.model import RESULT_SCHEMA, ExperimentRef, RunResult, TimelineEvent
 from gameday.observe.series import fetch_series
 from gameday.observe.watcher import AlertWatcher
@@ -358,7 +359,11 @@ def run_checked(experiment: Experiment, options: RunOptions) -> RunOutcome:
         manual=options.manual,
         timeline=timeline.events,
         expectations=expectations,
-        measurements=verdicts.measurements(expectations),
+        measurements=verdicts.measurements(
+            expectations,
+            time_scale=target.time_scale,
+            for_s=alert_for_seconds(target.lab) if target.lab is not None else None,
+        ),
         load=context.load_summary,
         series=fetch_series(
             target.prometheus(), timeline.started, datetime.now(UTC), target.slo_queries or None

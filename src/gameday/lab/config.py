@@ -93,11 +93,29 @@ class LabPorts:
 
 @dataclass(frozen=True)
 class LabConfig:
-    """The lab's directory (state, data, logs, configs) and its ports."""
+    """The lab's directory (state, data, logs, configs) and its ports.
+
+    :param extra_rule_files: rule files Prometheus loads besides (or instead of) the lab's
+    :param time_scale: K when the rules run in compressed time (every duration divided by
+        K): what the lab measures is K times faster than production would be
+    :param system: the system whose rules the lab runs (a lab profile's `system`), for reports
+    :param replace_lab_rules: Prometheus loads only `extra_rule_files`, not the lab's rules
+    :param label_values: label → {production value: lab value}, mapped in every matcher of
+        `extra_rule_files`
+    :param deployments: the lab parts exported under kube-state-metrics' names (empty: all):
+        a profile plays the system's deployments only, so its rules see no others
+    :param adapted_exprs: alert → the expression that replaces its own in `extra_rule_files`
+    """
 
     directory: Path
     ports: LabPorts
     extra_rule_files: tuple[Path, ...] = field(default=())
+    time_scale: float = 1.0
+    system: str | None = None
+    replace_lab_rules: bool = False
+    label_values: dict[str, dict[str, str]] = field(default_factory=dict, hash=False)
+    adapted_exprs: dict[str, str] = field(default_factory=dict, hash=False)
+    deployments: tuple[str, ...] = ()
 
     @property
     def config_file(self) -> Path:
@@ -180,6 +198,12 @@ class LabConfig:
             "directory": str(self.directory),
             "ports": asdict(self.ports),
             "extra_rule_files": [str(path) for path in self.extra_rule_files],
+            "time_scale": self.time_scale,
+            "system": self.system,
+            "replace_lab_rules": self.replace_lab_rules,
+            "label_values": self.label_values,
+            "adapted_exprs": self.adapted_exprs,
+            "deployments": list(self.deployments),
         }
         self.config_file.write_text(json.dumps(document, indent=2) + "\n")
 
@@ -194,6 +218,12 @@ class LabConfig:
             directory=Path(document["directory"]),
             ports=LabPorts(**ports),  # type: ignore[arg-type]
             extra_rule_files=tuple(Path(p) for p in document.get("extra_rule_files", [])),
+            time_scale=float(document.get("time_scale", 1.0)),
+            system=document.get("system"),
+            replace_lab_rules=bool(document.get("replace_lab_rules", False)),
+            label_values=document.get("label_values") or {},
+            adapted_exprs=document.get("adapted_exprs") or {},
+            deployments=tuple(document.get("deployments") or ()),
         )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypedDict
 
 from gameday.errors import LabError
-from gameday.lab import monitoring, processes
+from gameday.lab import monitoring, processes, team_rules
 from gameday.lab.config import LabConfig
 from gameday.lab.parts import lab_parts
 from gameday.lab.replica_state import is_paused, read_restarts
@@ -60,6 +60,9 @@ class LabStatus(TypedDict):
     prometheus: str
     alertmanager: str
     gateway: str
+    system: str | None
+    time_scale: float
+    rules: team_rules.RulesRecord | None
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ def _preflight(config: LabConfig, parts: list[Part]) -> None:
             )
 
 
-def _prepare(config: LabConfig, parts: list[Part]) -> Path:
+def _prepare(config: LabConfig, parts: list[Part], team: team_rules.RulesRecord) -> Path:
     """Fresh data and configs; the notification record survives restarts of the lab."""
     shutil.rmtree(config.data, ignore_errors=True)
     for directory in (config.logs, config.run, config.data / "redis", config.directory / "config"):
@@ -108,7 +111,8 @@ def _prepare(config: LabConfig, parts: list[Part]) -> Path:
     (config.run / "restarts.json").unlink(missing_ok=True)
     config.load_targets_file.write_text("[]\n")
     config.save()
-    rule_files = monitoring.lab_rule_files() + list(config.extra_rule_files)
+    own = [] if config.replace_lab_rules else monitoring.lab_rule_files()
+    rule_files = own + [Path(row["loaded"]) for row in team["files"]]
     monitoring.write_yaml(
         config.directory / "config" / "prometheus.yml",
         monitoring.prometheus_config(config, rule_files),
@@ -231,10 +235,10 @@ def up(config: LabConfig, *, progress: Progress = _quiet) -> UpResult:
             part="lab",
             hint="use it (`gameday lab status`) or stop it first (`gameday lab down`)",
         )
-    monitoring.check_rule_files(list(config.extra_rule_files))
+    team = team_rules.prepare_rules(config)
     parts = _parts(config)
     _preflight(config, parts)
-    conf = _prepare(config, parts)
+    conf = _prepare(config, parts, team)
     try:
         progress("starting supervisord")
         client = _start_supervisor(config, conf)
@@ -295,6 +299,9 @@ def status(config: LabConfig) -> LabStatus:
         prometheus=config.prometheus_url,
         alertmanager=config.alertmanager_url,
         gateway=config.gateway_url,
+        system=config.system,
+        time_scale=config.time_scale,
+        rules=team_rules.read_rules_record(config),
     )
 
 

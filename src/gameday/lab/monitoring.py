@@ -17,6 +17,8 @@ PAGER_RECEIVER = "oncall-pager"
 CHAT_RECEIVER = "team-chat"
 LAB_NAMESPACE = "lab"
 PROMTOOL_TIMEOUT_S = 60
+SCRAPE_INTERVAL_S = 1
+EVALUATION_INTERVAL_S = 1
 
 
 def lab_rules_dir() -> Path:
@@ -47,7 +49,11 @@ def prometheus_config(config: LabConfig, rule_files: list[Path]) -> dict[str, An
         return {"job_name": name, "static_configs": list(targets)}
 
     return {
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s", "scrape_timeout": "1s"},
+        "global": {
+            "scrape_interval": f"{SCRAPE_INTERVAL_S}s",
+            "evaluation_interval": f"{EVALUATION_INTERVAL_S}s",
+            "scrape_timeout": f"{SCRAPE_INTERVAL_S}s",
+        },
         "rule_files": [str(path) for path in rule_files],
         "alerting": {
             "alertmanagers": [{"static_configs": [{"targets": [f"{HOST}:{ports.alertmanager}"]}]}]

@@ -78,9 +78,17 @@ class RestartCounter:
 
 
 class ReplicaStateCollector(Collector):
-    def __init__(self, supervisor: SupervisorClient, restarts: RestartCounter) -> None:
+    """:param deployments: the parts to export (empty: every part of the lab)"""
+
+    def __init__(
+        self,
+        supervisor: SupervisorClient,
+        restarts: RestartCounter,
+        deployments: tuple[str, ...] = (),
+    ) -> None:
         self._supervisor = supervisor
         self._restarts = restarts
+        self._deployments = frozenset(deployments)
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         try:
@@ -118,7 +126,8 @@ class ReplicaStateCollector(Collector):
         )
         groups: dict[str, list[ProcessInfo]] = {}
         for info in processes:
-            groups.setdefault(info["group"], []).append(info)
+            if not self._deployments or info["group"] in self._deployments:
+                groups.setdefault(info["group"], []).append(info)
         for group, members in sorted(groups.items()):
             up = sum(1 for info in members if info["statename"] == "RUNNING")
             ok = sum(1 for info in members if is_available(info))
@@ -156,7 +165,7 @@ def main() -> None:
     config = LabConfig.load(args.lab_config)
     supervisor = SupervisorClient(config.supervisor_url, timeout=2.0)
     counter = RestartCounter(restarts_file(config))
-    REGISTRY.register(ReplicaStateCollector(supervisor, counter))
+    REGISTRY.register(ReplicaStateCollector(supervisor, counter, config.deployments))
     start_http_server(config.ports.replica_state, addr=HOST)
     # Poll between scrapes too, so a replica killed and restarted within one
     # scrape interval is still counted, and a replacement's PID is recorded.

@@ -1,7 +1,8 @@
 """summary.md: short enough for a pull-request comment.
 
-A verdict line, a table of experiments (status, expectations, MTTD, MTTR) and
-the failed expectations with measured against budget. Text from the results
+A verdict line, a table of experiments (status, expectations, MTTD, MTTR), the
+production estimate of a lab that ran the rules in compressed time, and the
+failed expectations with measured against budget. Text from the results
 is escaped so that it cannot become Markdown or HTML.
 """
 
@@ -12,6 +13,7 @@ from html import escape
 
 from gameday.report.directory import ReportSet
 from gameday.report.simulation import simulated_part
+from gameday.verify.estimates import LAB_BUDGETS, estimate_of, estimate_parts
 from gameday.verify.verdicts import shortfall
 
 __all__ = ["markdown_text", "render_summary"]
@@ -60,6 +62,7 @@ def render_summary(report: ReportSet) -> str:
         "|---|---|---|---|---|",
     ]
     simulated: list[str] = []
+    estimates: list[str] = []
     for experiment in report.experiments:
         result = experiment.result
         status = f"{_ICONS.get(experiment.status, '❔')} {markdown_text(experiment.status)}"
@@ -76,10 +79,22 @@ def render_summary(report: ReportSet) -> str:
             f"| {status} | {markdown_text(experiment.title)} | {count} | {mttd or '—'} | "
             f"{_seconds(result['measurements']['mttr_s'])} |"
         )
+        found = estimate_of(result["measurements"])
+        if found is not None:
+            time_scale, estimate = found
+            where = f"{markdown_text(experiment.title)}: " if report.plan is not None else ""
+            estimates.append(
+                f"> **Production estimate** (×{time_scale:g}, the lab ran the rules in "
+                f"compressed time; {markdown_text(LAB_BUDGETS)} ×{time_scale:g}): {where}"
+                + markdown_text(" · ".join(estimate_parts(estimate)))
+            )
         part = simulated_part(result)
         if part is not None:
             simulated.append(f"{markdown_text(experiment.title)} ({part.headline})")
 
+    if estimates:
+        lines += ["", "MTTD and MTTR above are lab seconds.", ""]
+        lines += [line for estimate in estimates for line in (estimate, ">")][:-1]
     failures: list[str] = []
     for experiment in report.experiments:
         problem = experiment.problem()

@@ -21,6 +21,7 @@ from gameday.report.result_file import JOURNAL_NAME, RESULT_NAME
 from gameday.report.simulation import SimulatedPart, simulated_part
 from gameday.report.targets import MeasureRow, measure_rows
 from gameday.runbook.model import Runbook
+from gameday.verify.estimates import estimate_of, estimate_seconds, scale_text
 from gameday.verify.verdicts import shortfall
 
 __all__ = ["STATUS_LABELS", "render_html"]
@@ -158,6 +159,8 @@ svg.timeline-chart .guide { stroke-width: 1; stroke-dasharray: 2 3; opacity: .45
 svg.timeline-chart .slo-target line { stroke: #6b7280; stroke-dasharray: 5 4; }
 svg.timeline-chart .slo-target text { font-size: 10px; fill: #6b7280; }
 svg.timeline-chart .no-data { fill: #9ca3af; font-style: italic; }
+.estimate-note { margin: 10px 0 0; font-size: 12.5px; color: #374151; }
+td.estimate { color: #4338ca; }
 .files a { margin-right: 14px; }
 .files { font-size: 13px; }
 footer { color: var(--faint); font-size: 12px; padding: 20px 0 30px; border-top: 1px solid
@@ -233,11 +236,44 @@ def _legend(error_target: float | None) -> str:
 _NO_BUDGET = '<span class="dim">no budget</span>'
 
 
-def _measure_table(rows: list[MeasureRow], runbook: Runbook | None) -> str:
+def estimate_label(time_scale: float) -> str:
+    """What the page calls the measured times scaled back to production."""
+    return f"production estimate (×{time_scale:g}, the lab ran the rules in compressed time)"
+
+
+def _estimate_cell(row: MeasureRow) -> str:
+    if row.estimate_s is None:
+        return "<td class='num'>—</td>"
+    budget = (
+        ""
+        if row.estimate_budget_s is None
+        else f" <span class='dim'>of {estimate_seconds(row.estimate_budget_s)}</span>"
+    )
+    return f"<td class='num estimate'>{estimate_seconds(row.estimate_s)}{budget}</td>"
+
+
+def _estimate_note(time_scale: float) -> str:
+    return (
+        f'<p class="estimate-note"><strong>{escape(estimate_label(time_scale))}</strong>: '
+        f"each time measured on the lab × {time_scale:g}. Budgets written in the experiment "
+        f"are lab budgets; the estimate column shows them × {time_scale:g}. Measured times "
+        "and verdicts are the lab's.</p>"
+    )
+
+
+def _measure_table(
+    rows: list[MeasureRow], runbook: Runbook | None, time_scale: float | None = None
+) -> str:
     if not rows:
         return '<p class="dim">Nothing was measured (no alert fired, no SLO was restored).</p>'
+    estimate_head = (
+        "" if time_scale is None else f"<th class='num'>Production estimate (×{time_scale:g})</th>"
+    )
     head = (
-        "<tr><th>Measure</th><th class='num'>Measured</th><th class='num'>Budget</th>"
+        "<tr><th>Measure</th><th class='num'>Measured"
+        + (" on the lab" if time_scale is not None else "")
+        + "</th><th class='num'>Budget</th>"
+        + estimate_head
         + ("<th class='num'>Runbook target</th>" if runbook is not None else "")
         + "<th>Verdict</th></tr>"
     )
@@ -266,10 +302,12 @@ def _measure_table(rows: list[MeasureRow], runbook: Runbook | None) -> str:
             f"<tr{' class=fail' if failing else ''}><td>{escape(row.label)}</td>"
             f"<td class='num'>{_seconds(row.measured_s)}</td>"
             f"<td class='num'>{_seconds(row.budget_s)}</td>"
+            + (_estimate_cell(row) if time_scale is not None else "")
             + (f"<td class='num'>{target}</td>" if runbook is not None else "")
             + f"<td class='verdicts'>{' '.join(verdicts) or _NO_BUDGET}</td></tr>"
         )
-    return f"<table class='measures'>{head}{''.join(body)}</table>"
+    table = f"<table class='measures'>{head}{''.join(body)}</table>"
+    return table if time_scale is None else table + _estimate_note(time_scale)
 
 
 def _tile(label: str, value: str, sub: str, *, bad: bool = False) -> str:
@@ -298,6 +336,8 @@ def _tiles(result: RunResult, rows: list[MeasureRow]) -> str:
             parts[0] = f"slowest of {len(chosen)}: {slowest.subject}"
         if slowest.budget_s is not None:
             parts.append(f"budget {slowest.budget_s:g}s")
+        if slowest.estimate_s is not None:
+            parts.append(f"production estimate {estimate_seconds(slowest.estimate_s)}")
         tiles.append(
             _tile(
                 label,
@@ -432,6 +472,10 @@ def _experiment(experiment: ExperimentReport, runbook: Runbook | None, *, plan: 
     error_target = _error_target(runbook)
     part = simulated_part(result)
     rows = measure_rows(result, runbook)
+    found = estimate_of(result["measurements"])
+    time_scale = found[0] if found is not None else None
+    if time_scale is not None:
+        meta.append(f"<span>lab rules {scale_text(time_scale)} faster (compressed time)</span>")
     return "\n".join(
         [
             f'<section class="experiment {_status_class(experiment.status)}" '
@@ -446,7 +490,7 @@ def _experiment(experiment: ExperimentReport, runbook: Runbook | None, *, plan: 
             "</div>",
             '<div class="grid2">',
             '<div class="card"><h3>Detection and recovery</h3>',
-            _measure_table(rows, runbook),
+            _measure_table(rows, runbook, time_scale),
             "</div>",
             f'<div class="card"><h3>Load</h3>{_load(result)}</div>',
             "</div>",

@@ -3,7 +3,8 @@
 One row per MTTD (per alert), time to notify (per alert) and MTTR. Budgets are
 the ones the run judged them against (`measurements.budgets_s`; none in results
 of schema gameday.result/1); targets come from the runbook's SLO table, when
-one is given.
+one is given. When the lab ran the rules in compressed time, each row carries
+the production estimate too (`measurements.production_estimate_s`).
 """
 
 from __future__ import annotations
@@ -12,19 +13,24 @@ from dataclasses import dataclass
 
 from gameday.model import Budgets, RunResult
 from gameday.runbook.model import Runbook, SloTarget
+from gameday.verify.estimates import estimate_of
 
 __all__ = ["MeasureRow", "measure_rows"]
 
 
 @dataclass(frozen=True)
 class MeasureRow:
-    """One measured time (`kind`: mttd, notify or mttr; `subject`: the alert) and its limits."""
+    """One measured time (`kind`: mttd, notify or mttr; `subject`: the alert) and its limits;
+    `estimate_s` and `estimate_budget_s`: both × K when the lab ran the rules in compressed
+    time (None otherwise)."""
 
     kind: str
     subject: str | None
     measured_s: float
     budget_s: float | None
     target: SloTarget | None
+    estimate_s: float | None = None
+    estimate_budget_s: float | None = None
 
     @property
     def label(self) -> str:
@@ -44,6 +50,9 @@ class MeasureRow:
         return self.measured_s <= self.target.value
 
 
+_NO_BUDGETS = Budgets(mttd_s={}, time_to_notify_s={}, mttr_s=None)
+
+
 def _target(runbook: Runbook | None, kind: str) -> SloTarget | None:
     if runbook is None:
         return None
@@ -53,7 +62,10 @@ def _target(runbook: Runbook | None, kind: str) -> SloTarget | None:
 def measure_rows(result: RunResult, runbook: Runbook | None = None) -> list[MeasureRow]:
     """MTTD and time to notify per alert, then MTTR, in the order the run measured them."""
     measured = result["measurements"]
-    budgets = measured.get("budgets_s") or Budgets(mttd_s={}, time_to_notify_s={}, mttr_s=None)
+    budgets = measured.get("budgets_s") or _NO_BUDGETS
+    found = estimate_of(measured)
+    estimate = found[1] if found is not None else None
+    scaled = (estimate.get("budgets_s") if estimate else None) or _NO_BUDGETS
     rows: list[MeasureRow] = []
     mttd_target = _target(runbook, "mttd")
     for alert, seconds in measured["mttd_s"].items():
@@ -64,6 +76,8 @@ def measure_rows(result: RunResult, runbook: Runbook | None = None) -> list[Meas
                 measured_s=float(seconds),
                 budget_s=budgets["mttd_s"].get(alert),
                 target=mttd_target,
+                estimate_s=estimate["mttd_s"].get(alert) if estimate else None,
+                estimate_budget_s=scaled["mttd_s"].get(alert),
             )
         )
     for alert, seconds in measured["time_to_notify_s"].items():
@@ -74,6 +88,8 @@ def measure_rows(result: RunResult, runbook: Runbook | None = None) -> list[Meas
                 measured_s=float(seconds),
                 budget_s=budgets["time_to_notify_s"].get(alert),
                 target=mttd_target,
+                estimate_s=estimate["time_to_notify_s"].get(alert) if estimate else None,
+                estimate_budget_s=scaled["time_to_notify_s"].get(alert),
             )
         )
     if measured["mttr_s"] is not None:
@@ -85,6 +101,8 @@ def measure_rows(result: RunResult, runbook: Runbook | None = None) -> list[Meas
                 measured_s=mttr,
                 budget_s=budgets["mttr_s"],
                 target=_target(runbook, "mttr"),
+                estimate_s=estimate["mttr_s"] if estimate else None,
+                estimate_budget_s=scaled["mttr_s"],
             )
         )
     return rows

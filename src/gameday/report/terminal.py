@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gameday.model import RunResult
+from gameday.verify.estimates import LAB_BUDGETS, estimate_of, estimate_parts, scale_text
 from gameday.verify.verdicts import shortfall
 
 VERDICTS = {
@@ -40,6 +41,9 @@ def summary_lines(result: RunResult, report_dir: str) -> list[str]:
         parts.append(f"MTTR {measured['mttr_s']:.1f}s")
     if parts:
         lines.append("  measured: " + " · ".join(parts))
+        estimate = estimate_line(result)
+        if estimate:
+            lines.append("  " + estimate)
     load = result["load"]
     if load is not None:
         workers = load.get("workers", 0)
@@ -56,3 +60,16 @@ def summary_lines(result: RunResult, report_dir: str) -> list[str]:
         f"report: {report_dir}/index.html"
     )
     return lines
+
+
+def estimate_line(result: RunResult) -> str:
+    """The measured times scaled back to production when the lab ran the rules in compressed
+    time; "" for a real-time run (and for results older than time scales)."""
+    found = estimate_of(result["measurements"])
+    if found is None:
+        return ""
+    time_scale, estimate = found
+    return (
+        f"production estimate (lab ran the rules {scale_text(time_scale)} faster; "
+        f"{LAB_BUDGETS} ×{time_scale:g}): {' · '.join(estimate_parts(estimate))}"
+    )

@@ -83,7 +83,10 @@ class Procedure:
 
 @dataclass(frozen=True)
 class Rule:
-    """A Prometheus alerting rule, from a rule file or a YAML block in a runbook."""
+    """A Prometheus alerting rule, from a rule file or a YAML block in a runbook.
+
+    `group_interval` is its group's `interval:` as written (None: the global one).
+    """
 
     name: str
     expr: str
@@ -94,6 +97,8 @@ class Rule:
     group: str = ""
     source: str = ""
     line: int | None = None
+    keep_firing_for: str | None = None
+    group_interval: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

@@ -7,13 +7,21 @@ verifies alerts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from gameday.documents import read_yaml_and_text
 from gameday.errors import InvalidInputError
 from gameday.runbook.model import Rule
 
-__all__ = ["RuleShapeError", "load_rule_file", "looks_like_rules", "parse_rule_groups"]
+__all__ = [
+    "RuleShapeError",
+    "load_rule_file",
+    "looks_like_rules",
+    "parse_rule_groups",
+    "rule_file_document",
+]
 
 _HINT = (
     "a rule file is Prometheus' format: 'groups:' → a list of {name, rules: "
@@ -60,6 +68,7 @@ def parse_rule_groups(
         if not isinstance(group, dict):
             raise RuleShapeError("a group is not a mapping", f"groups[{group_index}]")
         group_name = str(group.get("name") or "")
+        interval = group.get("interval")
         group_rules = group.get("rules") or []
         if not isinstance(group_rules, list):
             raise RuleShapeError("'rules' is not a list", f"groups[{group_index}].rules")
@@ -76,6 +85,7 @@ def parse_rule_groups(
                 raise RuleShapeError("an alert rule has an empty name", where)
             labels = _strings(raw.get("labels"))
             for_value = raw.get("for")
+            keep_firing = raw.get("keep_firing_for")
             rules.append(
                 Rule(
                     name=name,
@@ -87,6 +97,8 @@ def parse_rule_groups(
                     group=group_name,
                     source=source,
                     line=_line_of(lines, name, line_offset),
+                    keep_firing_for=str(keep_firing) if keep_firing is not None else None,
+                    group_interval=str(interval) if interval is not None else None,
                 )
             )
     return rules
@@ -111,3 +123,38 @@ def load_rule_file(path: str | Path) -> list[Rule]:
         return parse_rule_groups(data, source=source, text=text)
     except RuleShapeError as exc:
         raise InvalidInputError(str(exc), source=source, where=exc.where, hint=_HINT) from None
+
+
+def rule_file_document(rules: Sequence[Rule], *, default_group: str = "rules") -> dict[str, Any]:
+    """Rules written back as one Prometheus rule file (`{groups: [...]}`), in their order:
+    groups (with their `interval:`), `for:`, `keep_firing_for:`, labels and annotations as
+    written. Rules without a group go to `default_group`; groups of the same name from
+    different pages are kept apart (`name-2`), as Prometheus wants names unique."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    names: set[str] = set()
+    for rule in rules:
+        key = (rule.source, rule.group)
+        group = groups.get(key)
+        if group is None:
+            base = rule.group or default_group
+            name, number = base, 1
+            while name in names:
+                number += 1
+                name = f"{base}-{number}"
+            names.add(name)
+            group = {"name": name}
+            if rule.group_interval is not None:
+                group["interval"] = rule.group_interval
+            group["rules"] = []
+            groups[key] = group
+        written: dict[str, Any] = {"alert": rule.name, "expr": rule.expr}
+        if rule.for_ is not None:
+            written["for"] = rule.for_
+        if rule.keep_firing_for is not None:
+            written["keep_firing_for"] = rule.keep_firing_for
+        if rule.labels:
+            written["labels"] = dict(rule.labels)
+        if rule.annotations:
+            written["annotations"] = dict(rule.annotations)
+        group["rules"].append(written)
+    return {"groups": list(groups.values())}

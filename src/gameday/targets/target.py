@@ -71,6 +71,11 @@ class Target:
     def is_lab(self) -> bool:
         return self.kind == "lab"
 
+    @property
+    def time_scale(self) -> float:
+        """K when the lab runs its rules in compressed time (1: real time)."""
+        return self.lab.time_scale if self.lab is not None else 1.0
+
     def prometheus(self, timeout: float = REQUEST_TIMEOUT_S) -> Prometheus:
         return Prometheus(self.prometheus_url, timeout=timeout, http=self.prometheus_http)
 

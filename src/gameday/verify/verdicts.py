@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from gameday.model import Budgets, Expectation, Measurements, RunStatus
+from gameday.verify.estimates import REAL_TIME, with_production_estimate
 from gameday.verify.expectations import over_budget
 
 
-def measurements(expectations: list[Expectation]) -> Measurements:
+def measurements(
+    expectations: list[Expectation],
+    *,
+    time_scale: float = REAL_TIME,
+    for_s: Mapping[str, float] | None = None,
+) -> Measurements:
     """MTTD per alert (fault → firing), time to notify per alert (fault → delivered) and the
     MTTR (fault → restored: the last restoration measured), each with its budget. Taken from
-    the expectations that say which figure they measure; the first per alert counts."""
+    the expectations that say which figure they measure; the first per alert counts. With a
+    `time_scale` K other than 1 (the lab ran the rules K times faster), the production
+    estimate too (`verify/estimates.py`; `for_s`: each alert's `for:` on the lab)."""
     mttd: dict[str, float] = {}
     notify: dict[str, float] = {}
     budgets = Budgets(mttd_s={}, time_to_notify_s={}, mttr_s=None)
@@ -32,7 +42,8 @@ def measurements(expectations: list[Expectation]) -> Measurements:
             figures[alert] = measured
             if budget is not None:
                 limits[alert] = budget
-    return Measurements(mttd_s=mttd, time_to_notify_s=notify, mttr_s=mttr, budgets_s=budgets)
+    found = Measurements(mttd_s=mttd, time_to_notify_s=notify, mttr_s=mttr, budgets_s=budgets)
+    return with_production_estimate(found, time_scale, for_s)
 
 
 def run_status(

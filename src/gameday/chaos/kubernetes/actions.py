@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from chaosk8s.networking.actions import create_network_policy
@@ -295,6 +296,24 @@ def heal_partition(
     return {"policy": name, "namespace": namespace, "removed": True}
 
 
+def _node_fault(
+    configuration: Configuration, name: str, done: str, apply: Callable[[dict[str, Any]], Any]
+) -> list[str]:
+    """Cordon or drain one node through chaosk8s (`apply(secrets)`), its uncordon recorded
+    first."""
+    context = run_context(configuration)
+    touches = kube_touches(None, "node", name)
+    access = _checked(context, touches)
+    revert = _revert("ensure_uncordoned", access, nodes=[name])
+    with (
+        context.target.ledger().applying(f"node {name} {done}", revert),
+        cluster.chaosk8s_access(**access.as_arguments()) as k8s_secrets,
+    ):
+        apply(k8s_secrets)
+    context.record("fault_applied", f"node {name} {done}", fault=done, touches=touches)
+    return [name]
+
+
 def drain_node(
     name: str,
     timeout_s: int = 120,
@@ -303,34 +322,21 @@ def drain_node(
 ) -> list[str]:
     """Drain a node (cordon it and evict its pods, as `kubectl drain --ignore-daemonsets`);
     the revert uncordons it."""
-    context = run_context(configuration)
-    touches = kube_touches(None, "node", name)
-    access = _checked(context, touches)
-    revert = _revert("ensure_uncordoned", access, nodes=[name])
-    with (
-        context.target.ledger().applying(f"node {name} drained", revert),
-        cluster.chaosk8s_access(**access.as_arguments()) as k8s_secrets,
-    ):
-        drained: list[str] = drain_nodes(name=name, timeout=timeout_s, secrets=k8s_secrets) or []
-    context.record("fault_applied", f"node {name} drained", fault="drained", touches=touches)
-    return drained or [name]
+    return _node_fault(
+        configuration,
+        name,
+        "drained",
+        lambda k8s: drain_nodes(name=name, timeout=timeout_s, secrets=k8s),
+    )
 
 
 def cordon_node(
     name: str, configuration: Configuration = None, secrets: Secrets = None
 ) -> list[str]:
     """Mark a node unschedulable (its pods keep running); the revert uncordons it."""
-    context = run_context(configuration)
-    touches = kube_touches(None, "node", name)
-    access = _checked(context, touches)
-    revert = _revert("ensure_uncordoned", access, nodes=[name])
-    with (
-        context.target.ledger().applying(f"node {name} cordoned", revert),
-        cluster.chaosk8s_access(**access.as_arguments()) as k8s_secrets,
-    ):
-        cordoned: list[str] = chaosk8s_cordon(name=name, secrets=k8s_secrets)
-    context.record("fault_applied", f"node {name} cordoned", fault="cordoned", touches=touches)
-    return cordoned
+    return _node_fault(
+        configuration, name, "cordoned", lambda k8s: chaosk8s_cordon(name=name, secrets=k8s)
+    )
 
 
 def uncordon_node(

@@ -80,6 +80,15 @@ def workload_restored(
         time.sleep(min(reverts.POLL_S, left))
 
 
+def _pods(configuration: Configuration, label_selector: str, ns: str | None) -> list[Any]:
+    context = run_context(configuration)
+    api = cluster.core(_access(context).as_arguments())
+    found: list[Any] = api.list_namespaced_pod(
+        _namespace(context, ns), label_selector=label_selector
+    ).items
+    return found
+
+
 def pods_ready(
     label_selector: str,
     ns: str | None = None,
@@ -87,10 +96,7 @@ def pods_ready(
     secrets: Secrets = None,
 ) -> int:
     """How many pods the selector matches that are Ready (and not being deleted)."""
-    context = run_context(configuration)
-    api = cluster.core(_access(context).as_arguments())
-    pods = api.list_namespaced_pod(_namespace(context, ns), label_selector=label_selector).items
-    return sum(1 for p in pods if reverts.pod_serving(p))
+    return sum(1 for p in _pods(configuration, label_selector, ns) if reverts.pod_serving(p))
 
 
 def pod_restarts(
@@ -100,9 +106,7 @@ def pod_restarts(
     secrets: Secrets = None,
 ) -> int:
     """Container restarts summed over the selected pods."""
-    context = run_context(configuration)
-    api = cluster.core(_access(context).as_arguments())
-    pods = api.list_namespaced_pod(_namespace(context, ns), label_selector=label_selector).items
+    pods = _pods(configuration, label_selector, ns)
     return sum(
         int(status.restart_count or 0)
         for pod in pods

@@ -1,0 +1,89 @@
+"""Creto's seed set on the real lab: the lab started with experiments/seeds/creto/profile.yaml
+(Creto's rules as its runbook writes them, namespace mapped, K = 60, the lab's own rules
+replaced) and the set's experiments run on it with `gameday run`: RedisDown and PodDown, as
+written, fire and page oncall-pager (severity critical); HighErrorRate runs adapted to the
+gateway's HTTP counters.
+
+This module starts a lab of its own, away from the session's ports (the session's `lab`
+runs the lab's own rules)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.lab_runs import assert_lab_healthy, result_of, run_gameday
+
+from gameday.lab import lifecycle
+from gameday.lab.config import LabConfig, LabPorts
+from gameday.lab.profile import read_profile
+from gameday.observe.prometheus import Prometheus
+
+REPO = Path(__file__).resolve().parents[2]
+CRETO = REPO / "experiments" / "seeds" / "creto"
+BASE_PORT = int(os.environ.get("GAMEDAY_TEST_BASE_PORT", "27800")) + 400
+
+pytestmark = pytest.mark.lab
+
+
+@pytest.fixture(scope="module")
+def creto_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabConfig]:
+    profile = read_profile(CRETO / "profile.yaml")
+    directory = Path(tmp_path_factory.mktemp("creto-lab"))
+    config = profile.lab_config(directory, LabPorts.from_base(BASE_PORT))
+    try:
+        lifecycle.up(config)
+        yield config
+    finally:
+        lifecycle.down(config)
+
+
+def _run(lab: LabConfig, experiment: str, report_dir: Path) -> dict[str, Any]:
+    done = run_gameday(
+        lab, "run", "-q", f"experiments/seeds/creto/{experiment}", "--report-dir", str(report_dir)
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = result_of(report_dir)
+    assert result["status"] == "passed"
+    assert all(e["passed"] for e in result["expectations"]), result["expectations"]
+    return result
+
+
+def _delivered(result: dict[str, Any]) -> set[tuple[str, str]]:
+    """(alert, receiver) of every firing delivery the run verified."""
+    return {
+        (e["alert"], e["receiver"])
+        for e in result["expectations"]
+        if e["kind"] == "notification_delivered" and "(firing)" in e["name"] and e["passed"]
+    }
+
+
+def test_the_lab_runs_cretos_rules_only(creto_lab: LabConfig) -> None:
+    loaded = {name for name, _ in Prometheus(creto_lab.prometheus_url).alerting_rules()}
+    assert {"RedisDown", "PodDown", "HighErrorRate", "KafkaLagHigh"} <= loaded
+    assert "ConsensusNoLeader" not in loaded  # the lab's own rules were replaced
+    status = lifecycle.status(creto_lab)
+    assert (status["system"], status["time_scale"]) == ("creto", 60)
+
+
+def test_redisdown_as_written_pages_oncall(creto_lab: LabConfig, tmp_path: Path) -> None:
+    result = _run(creto_lab, "redis-down.yaml", tmp_path)
+    assert ("RedisDown", "oncall-pager") in _delivered(result)
+    assert sorted(result["measurements"]["mttd_s"]) == ["RedisDown"]
+    assert_lab_healthy(creto_lab)
+
+
+def test_poddown_as_written_pages_oncall(creto_lab: LabConfig, tmp_path: Path) -> None:
+    result = _run(creto_lab, "pod-kill.yaml", tmp_path)
+    assert ("PodDown", "oncall-pager") in _delivered(result)
+    assert_lab_healthy(creto_lab)
+
+
+def test_higherrorrate_runs_adapted(creto_lab: LabConfig, tmp_path: Path) -> None:
+    result = _run(creto_lab, "high-error-rate-adapted.yaml", tmp_path)
+    assert ("HighErrorRate", "oncall-pager") in _delivered(result)
+    assert "adapted" in result["experiment"]["title"]
+    assert_lab_healthy(creto_lab)
