@@ -27,8 +27,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -365,26 +364,6 @@ def test_cluster_workers_on_a_target_that_is_no_cluster_stop_the_run_before_any_
 
 
 # --- what runs in a pod, run here as processes -----------------------------------------------
-
-
-class Ok(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def service() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def _metrics(port: int) -> dict[str, float]:

@@ -11,10 +11,8 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -237,26 +235,6 @@ def test_stats_become_the_counter_and_histogram_of_a_single_process() -> None:
 
 
 # --- real Locust, a local service -------------------------------------------------------
-
-
-class Ok(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def service() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def _locustfile(tmp_path: Path, worker_prelude: str = "") -> Path:
