@@ -143,7 +143,7 @@ def lab() -> None:
     "profile_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="A lab profile (YAML): system, rules, time_scale, labels, replace_lab_rules, "
-    "adapted, not_exercised.",
+    "deployments, adapted, not_exercised (see README: Production rules in compressed time).",
 )
 def up(
     lab_dir: Path | None,
