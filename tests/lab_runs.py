@@ -3,6 +3,7 @@ checks that the lab is healthy again afterwards."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -10,13 +11,19 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import requests
+import yaml
+
 from gameday.lab.config import LabConfig
+from gameday.lab.extras.runtime import optional_groups, started_extras
 from gameday.lab.processes import alive
 from gameday.lab.supervisor import SupervisorClient
+from gameday.observe.polling import poll_until
+from gameday.observe.prometheus import Prometheus
 from gameday.targets import fault_ledger
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,10 +51,57 @@ def result_of(report_dir: Path) -> dict[str, Any]:
 
 
 def assert_lab_healthy(lab: LabConfig) -> None:
+    """Every process runs (an opt-in part only once started) and no fault is left."""
     supervisor = SupervisorClient(lab.supervisor_url)
-    states = {info["name"]: info["statename"] for info in supervisor.processes()}
+    optional = optional_groups(lab)
+    started = started_extras(lab)
+    states = {
+        info["name"]: info["statename"]
+        for info in supervisor.processes()
+        if info["group"] not in optional or optional[info["group"]] in started
+    }
     assert all(state == "RUNNING" for state in states.values()), states
     assert fault_ledger(lab).entries() == []
+
+
+@contextlib.contextmanager
+def broken_rule(lab: LabConfig, alert: str, old: str, new: str) -> Iterator[Path]:
+    """Run the lab's Prometheus with one alert's expression changed (`old` → `new`, e.g. a
+    threshold), then put its rules back: what an experiment sees when a rule is wrong."""
+    config_path = lab.directory / "config" / "prometheus.yml"
+    original = config_path.read_text()
+    document = yaml.safe_load(original)
+    files = [Path(path) for path in document["rule_files"]]
+    owner = next(p for p in files if f"alert: {alert}\n" in p.read_text())
+    rules = yaml.safe_load(owner.read_text())
+    changed = 0
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            if rule.get("alert") == alert and old in rule["expr"]:
+                rule["expr"] = rule["expr"].replace(old, new)
+                changed += 1
+    assert changed == 1, f"{old!r} is not in {alert}'s expression in {owner}"
+    broken = lab.directory / "config" / f"broken-{owner.name}"
+    broken.write_text(yaml.safe_dump(rules, sort_keys=False))
+    document["rule_files"] = [str(broken if p == owner else p) for p in files]
+    prometheus = Prometheus(lab.prometheus_url)
+
+    def expression() -> str:
+        groups = prometheus.get("/api/v1/rules").json()["data"]["groups"]
+        return next(r["query"] for g in groups for r in g["rules"] if r["name"] == alert)
+
+    def reload(text: str, wanted: Callable[[str], bool]) -> None:
+        config_path.write_text(text)
+        reply = requests.post(lab.prometheus_url + "/-/reload", timeout=10)
+        assert reply.status_code == 200, reply.text
+        assert poll_until(lambda: wanted(expression()) or None, timeout_s=15, interval_s=0.2).met
+
+    as_written = expression()
+    try:
+        reload(yaml.safe_dump(document, sort_keys=False), lambda query: query != as_written)
+        yield broken
+    finally:
+        reload(original, lambda query: query == as_written)
 
 
 def run_until_fault(

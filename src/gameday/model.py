@@ -39,6 +39,7 @@ EventKind = Literal[
     "interrupted",
     "alert_active_at_fault",
     "stop_condition_tripped",
+    "lab_parts_started",
     "run_finished",
     "error",
 ]

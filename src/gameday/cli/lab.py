@@ -17,6 +17,8 @@ from gameday.lab.config import (
     resolve_base_port,
     resolve_lab_dir,
 )
+from gameday.lab.extras.registry import EXTRAS, choose_extras, extra_names
+from gameday.lab.extras.runtime import start_extras
 from gameday.lab.profile import LabProfile, read_profile
 from gameday.lab.team_rules import RulesRecord, read_rules_record
 
@@ -145,6 +147,15 @@ def lab() -> None:
     help="A lab profile (YAML): system, rules, time_scale, labels, replace_lab_rules, "
     "deployments, adapted, not_exercised (see README: Production rules in compressed time).",
 )
+@click.option(
+    "--with",
+    "with_extras",
+    multiple=True,
+    metavar="PART[,PART]",
+    help="Also start these opt-in parts (or all): " + ", ".join(extra_names()) + ". "
+    "Without it they stay stopped (no cost at rest) until an experiment's lab-parts "
+    "control or `gameday lab start` starts them.",
+)
 def up(
     lab_dir: Path | None,
     base_port: int | None,
@@ -154,6 +165,7 @@ def up(
     label_maps: tuple[str, ...],
     replace_lab_rules: bool,
     profile_path: Path | None,
+    with_extras: tuple[str, ...],
 ) -> None:
     """Start the lab and wait until every Prometheus target is up.
 
@@ -171,8 +183,9 @@ def up(
         label_maps=label_maps,
         replace_lab_rules=replace_lab_rules,
     )
+    choose_extras(with_extras)  # an unknown name exits 2 before anything starts
     click.echo(f"starting the lab in {config.directory}", err=True)
-    result = lifecycle.up(config, progress=_say)
+    result = lifecycle.up(config, progress=_say, with_extras=with_extras)
     click.echo(
         f"lab ready in {result.seconds:.1f}s: {len(result.targets)} prometheus targets up\n"
         f"  gateway       {config.gateway_url}\n"
@@ -181,6 +194,23 @@ def up(
         f"  notifications {config.notifications_file}"
     )
     _echo_rules(read_rules_record(config))
+
+
+@lab.command(
+    epilog="Opt-in parts: "
+    + "; ".join(f"{extra.name}: {extra.summary}" for extra in EXTRAS.values())
+)
+@click.option("--lab-dir", type=click.Path(file_okay=False, path_type=Path), help=LAB_DIR_HELP)
+@click.argument("parts", nargs=-1, required=True, metavar="PART...")
+def start(lab_dir: Path | None, parts: tuple[str, ...]) -> None:
+    """Start opt-in parts on a running lab (`all` for every one) and wait until
+    Prometheus scrapes them. They run until `gameday lab down`."""
+    config = load_running_config(resolve_lab_dir(lab_dir))
+    chosen = choose_extras(parts)
+    started = start_extras(config, chosen, progress=_say)
+    for extra in chosen:
+        state = "started" if extra.name in started else "already running"
+        click.echo(f"  {extra.name:<10} {state}: {extra.summary}")
 
 
 @lab.command()

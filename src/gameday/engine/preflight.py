@@ -18,6 +18,7 @@ from chaoslib import substitute
 
 from gameday.errors import GamedayError, InvalidInputError
 from gameday.experiment import Activity, Experiment
+from gameday.lab.extras.registry import choose_extras, extra_names
 from gameday.runbook.rules import load_rule_file
 from gameday.targets import Target
 from gameday.targets.kubernetes import K8S_PREFIX, in_namespace
@@ -124,6 +125,44 @@ def check_fault_kinds(
         action = as_run(written, configuration or {}, secrets or {})
         _refuse_wrong_kind(action, action.touches, kind, name, str(experiment.path), phase)
     _refuse_cluster_workers(experiment, kind, name)
+    _check_lab_parts(experiment, kind, name)
+
+
+LAB_PARTS_CONTROL = "gameday.chaos.lab.parts"
+
+
+def _check_lab_parts(experiment: Experiment, kind: str, name: str) -> None:
+    """The lab-parts control names known opt-in parts, and only on the lab."""
+    for index, control in enumerate(experiment.document.get("controls") or []):
+        provider = control.get("provider") if isinstance(control, dict) else None
+        if not isinstance(provider, dict) or provider.get("module") != LAB_PARTS_CONTROL:
+            continue
+        where = f"controls[{index}].provider"
+        if kind != "lab":
+            raise InvalidInputError(
+                f"the lab-parts control starts the lab's opt-in parts; target {name!r} is {kind}",
+                source=str(experiment.path),
+                where=where,
+                hint="remove the control: your system runs its own parts",
+            )
+        arguments = provider.get("arguments") or {}
+        parts = arguments.get("parts") if isinstance(arguments, dict) else None
+        if not isinstance(parts, list) or not all(isinstance(p, str) for p in parts):
+            raise InvalidInputError(
+                "the lab-parts control needs parts: a list of part names",
+                source=str(experiment.path),
+                where=f"{where}.arguments.parts",
+                hint=f"for example parts: [postgres]; the parts: {', '.join(extra_names())}",
+            )
+        try:
+            choose_extras(parts)
+        except InvalidInputError as exc:
+            raise InvalidInputError(
+                str(exc),
+                source=str(experiment.path),
+                where=f"{where}.arguments.parts",
+                hint=exc.hint,
+            ) from None
 
 
 def _refuse_cluster_workers(experiment: Experiment, kind: str, name: str) -> None:

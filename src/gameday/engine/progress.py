@@ -34,6 +34,7 @@ LABELS = {
     "interrupted": "INTERRUPTED",
     "alert_active_at_fault": "already active at the fault",
     "stop_condition_tripped": "STOP CONDITION TRIPPED",
+    "lab_parts_started": "lab parts started",
     "run_finished": "run finished",
     "error": "ERROR",
 }

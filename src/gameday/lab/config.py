@@ -39,6 +39,21 @@ class LabPorts:
     load_metrics: int
     cameras: tuple[int, ...]
     vision: int
+    # The opt-in parts (`lab.extras`): reserved at every `lab up`, used once started.
+    postgres: int
+    postgres_exporter: int
+    nats: int
+    nats_monitor: int
+    queue_exporter: int
+    queue_producer: int
+    queue_consumer: int
+    node_exporter: int
+    memory_hog: int
+    tls_endpoint: int
+    blackbox: int
+    latency_redis: int
+    latency_control: int
+    latency_etcd: tuple[int, ...]
 
     @classmethod
     def from_base(cls, base: int, overrides: dict[str, int] | None = None) -> LabPorts:
@@ -64,6 +79,20 @@ class LabPorts:
             "load_metrics": base + 50,
             "cameras": tuple(base + 60 + i for i in range(CAMERAS)),
             "vision": base + 64,
+            "postgres": base + 70,
+            "postgres_exporter": base + 71,
+            "nats": base + 72,
+            "nats_monitor": base + 73,
+            "queue_exporter": base + 74,
+            "queue_producer": base + 75,
+            "queue_consumer": base + 76,
+            "node_exporter": base + 77,
+            "memory_hog": base + 78,
+            "tls_endpoint": base + 79,
+            "blackbox": base + 80,
+            "latency_redis": base + 81,
+            "latency_control": base + 82,
+            "latency_etcd": tuple(base + 83 + i for i in range(ETCD_MEMBERS)),
         }
         for name, port in (overrides or {}).items():
             current = values.get(name)
@@ -214,6 +243,8 @@ class LabConfig:
             key: tuple(value) if isinstance(value, list) else value
             for key, value in document["ports"].items()
         }
+        # A lab.json written before a port was added: that port at its place from the base.
+        ports = {**asdict(LabPorts.from_base(int(document["ports"]["gateway"]))), **ports}
         return cls(
             directory=Path(document["directory"]),
             ports=LabPorts(**ports),  # type: ignore[arg-type]

@@ -15,6 +15,8 @@ from typing import TypedDict
 from gameday.errors import LabError
 from gameday.lab import monitoring, processes, team_rules
 from gameday.lab.config import LabConfig
+from gameday.lab.extras import runtime as extras
+from gameday.lab.extras.registry import choose_extras
 from gameday.lab.parts import lab_parts
 from gameday.lab.replica_state import is_paused, read_restarts
 from gameday.lab.supervisor import Part, ProcessInfo, SupervisorClient, render_config
@@ -77,15 +79,19 @@ def _pid_file(config: LabConfig) -> Path:
 
 
 def _parts(config: LabConfig) -> list[Part]:
+    """The lab's parts, then the opt-in ones (configured, not started)."""
     return lab_parts(
         config,
         prometheus_yml=config.directory / "config" / "prometheus.yml",
         alertmanager_yml=config.directory / "config" / "alertmanager.yml",
-    )
+    ) + extras.extra_parts(config)
 
 
 def _preflight(config: LabConfig, parts: list[Part]) -> None:
+    optional = extras.optional_groups(config)
     for part in parts:
+        if part.name in optional:
+            continue  # checked when started: a lab without them still comes up
         if shutil.which(part.binary) is None and not Path(part.binary).is_file():
             raise LabError(
                 f"binary {part.binary!r} not found on PATH",
@@ -110,6 +116,7 @@ def _prepare(config: LabConfig, parts: list[Part], team: team_rules.RulesRecord)
         directory.mkdir(parents=True, exist_ok=True)
     (config.run / "restarts.json").unlink(missing_ok=True)
     config.load_targets_file.write_text("[]\n")
+    extras.reset(config)
     config.save()
     own = [] if config.replace_lab_rules else monitoring.lab_rule_files()
     rule_files = own + [Path(row["loaded"]) for row in team["files"]]
@@ -169,8 +176,9 @@ def _start_supervisor(config: LabConfig, conf: Path) -> SupervisorClient:
 def _wait_running(client: SupervisorClient, config: LabConfig, progress: Progress) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     reported: set[str] = set()
+    optional = extras.optional_groups(config)
     while True:
-        infos = client.processes()
+        infos = [info for info in client.processes() if info["group"] not in optional]
         for info in infos:
             if info["statename"] in {"FATAL", "EXITED", "BACKOFF"}:
                 log = _log_tail(config, info)
@@ -226,8 +234,11 @@ def _wait_targets(config: LabConfig, progress: Progress) -> list[TargetHealth]:
         time.sleep(POLL_S)
 
 
-def up(config: LabConfig, *, progress: Progress = _quiet) -> UpResult:
-    """Start every part, wait until each Prometheus target is up; on failure stop it all."""
+def up(
+    config: LabConfig, *, progress: Progress = _quiet, with_extras: tuple[str, ...] = ()
+) -> UpResult:
+    """Start every part (and the opt-in parts named), wait until each Prometheus target is
+    up; on failure stop it all."""
     started = time.monotonic()
     if SupervisorClient(config.supervisor_url, timeout=1).reachable() or leftover_pids(config):
         raise LabError(
@@ -235,6 +246,7 @@ def up(config: LabConfig, *, progress: Progress = _quiet) -> UpResult:
             part="lab",
             hint="use it (`gameday lab status`) or stop it first (`gameday lab down`)",
         )
+    chosen = choose_extras(with_extras)
     team = team_rules.prepare_rules(config)
     parts = _parts(config)
     _preflight(config, parts)
@@ -246,6 +258,9 @@ def up(config: LabConfig, *, progress: Progress = _quiet) -> UpResult:
         processes.record_pids(config.pids_file, {i["name"]: i["pid"] for i in client.processes()})
         progress("waiting for every prometheus target to be up")
         targets = _wait_targets(config, progress)
+        if chosen:
+            extras.start_extras(config, chosen, progress=progress)
+            targets = _wait_targets(config, progress)
     except BaseException:
         down(config)
         raise
@@ -267,13 +282,18 @@ def status(config: LabConfig) -> LabStatus:
     supervisor_state = "down"
     if client.reachable():
         supervisor_state = f"running (pid {client.pid()})"
+        optional = extras.optional_groups(config)
+        started = extras.started_extras(config)
         for info in client.processes():
             running = info["statename"] == "RUNNING"
+            state = _state_label(info)
+            if info["group"] in optional and optional[info["group"]] not in started:
+                state = "opt-in, not started" if state == "STOPPED" else state
             rows.append(
                 ProcessRow(
                     part=info["group"],
                     process=info["name"],
-                    state=_state_label(info),
+                    state=state,
                     pid=info["pid"] or None,
                     address=addresses.get(info["name"], ""),
                     restarts=restarts.get(info["name"], 0),
@@ -339,6 +359,7 @@ def down(config: LabConfig, *, progress: Progress = _quiet) -> DownResult:
     if leftovers:
         progress(f"stopping {len(leftovers)} leftover lab processes by pid")
         killed = processes.terminate(leftovers)
+    extras.release_all(config, progress=progress)
     _pid_file(config).unlink(missing_ok=True)
     config.pids_file.unlink(missing_ok=True)
     listening = [

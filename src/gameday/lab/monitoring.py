@@ -12,6 +12,7 @@ import yaml
 
 from gameday.errors import EnvironmentProblem, InvalidInputError
 from gameday.lab.config import HOST, LabConfig
+from gameday.lab.extras import runtime as extras
 
 PAGER_RECEIVER = "oncall-pager"
 CHAT_RECEIVER = "team-chat"
@@ -77,6 +78,7 @@ def prometheus_config(config: LabConfig, rule_files: list[Path]) -> dict[str, An
             job("notification-sink", _target(ports.sink)),
             job("alertmanager", _target(ports.alertmanager)),
             job("prometheus", _target(ports.prometheus)),
+            *extras.prometheus_jobs(config),
             {
                 # Locust's client-side figures: present only while load runs.
                 "job_name": "locust",

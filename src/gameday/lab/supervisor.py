@@ -27,6 +27,10 @@ class Program:
     stop_wait_s: int = 10
     directory: Path | None = None
     environment: dict[str, str] = field(default_factory=dict)
+    # False for an opt-in part (`lab.extras`): configured, started on demand.
+    autostart: bool = True
+    # Run as this user (supervisord runs as root): PostgreSQL refuses to run as root.
+    user: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,7 @@ def render_config(
                 f"[program:{program.name}]",
                 "command=" + " ".join(_quote(arg) for arg in program.command),
                 f"priority={program.priority}",
-                "autostart=true",
+                f"autostart={'true' if program.autostart else 'false'}",
                 "autorestart=true",
                 "startsecs=1",
                 "startretries=3",
@@ -102,6 +106,8 @@ def render_config(
             ]
             if program.directory is not None:
                 lines.append(f"directory={program.directory}")
+            if program.user is not None:
+                lines.append(f"user={program.user}")
             if program.environment:
                 env = ",".join(f'{k}="{v}"' for k, v in program.environment.items())
                 lines.append(f"environment={env}")
@@ -153,6 +159,9 @@ class SupervisorClient:
 
     def start(self, name: str, *, wait: bool = True) -> None:
         self._api.startProcess(name, wait)
+
+    def start_group(self, group: str, *, wait: bool = True) -> None:
+        self._api.startProcessGroup(group, wait)
 
     def stop(self, name: str, *, wait: bool = True) -> None:
         self._api.stopProcess(name, wait)
