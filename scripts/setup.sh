@@ -28,6 +28,12 @@ DEBIAN_NEEDS=(
   "/usr/lib/*/gstreamer-1.0/libgstx264.so:gstreamer1.0-plugins-ugly"
   "/usr/lib/*/gstreamer-1.0/libgstrtspclientsink.so:gstreamer1.0-rtsp"
   "chromium:chromium"
+  # The opt-in parts (gameday lab start / an experiment's lab-parts control).
+  "/usr/lib/postgresql/*/bin/initdb:postgresql"
+  "prometheus-postgres-exporter:prometheus-postgres-exporter"
+  "nats-server:nats-server"
+  "prometheus-node-exporter:prometheus-node-exporter"
+  "prometheus-blackbox-exporter:prometheus-blackbox-exporter"
 )
 
 log() { printf '[setup] %s\n' "$*" >&2; }

@@ -66,10 +66,29 @@ def test_up_with_team_rules_status_crash_and_down_leave_nothing(
 
     status = gameday("lab", "status", "--lab-dir", str(lab_dir), "--json")
     report = json.loads(status.stdout)
-    assert len(report["processes"]) == 18
+    states = [row["state"] for row in report["processes"]]
+    # The opt-in parts are configured but not started: listed, not running, not scraped.
+    assert states.count("RUNNING") == 18
+    assert states.count("opt-in, not started") == len(states) - 18 > 0
     assert all(t["health"] == "up" for t in report["targets"])
     table = gameday("lab", "status", "--lab-dir", str(lab_dir)).stdout
     assert "gateway-2" in table and "RESTARTS" in table and "13/13 up" in table
+
+    # Started on demand: the disk mounts a tmpfs (root) and the memory worker gets a cgroup;
+    # both must go at `lab down`, even after the supervisor crashed.
+    started = gameday("lab", "start", "disk", "memory", "--lab-dir", str(lab_dir))
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert "disk" in started.stdout and "memory" in started.stdout
+    report = json.loads(gameday("lab", "status", "--lab-dir", str(lab_dir), "--json").stdout)
+    running = [row["process"] for row in report["processes"] if row["state"] == "RUNNING"]
+    assert len(running) == 20, running
+    jobs = {t["job"] for t in report["targets"] if t["health"] == "up"}
+    assert {"disk", "memory-worker"} <= jobs, jobs
+    again = gameday("lab", "start", "disk", "--lab-dir", str(lab_dir))
+    assert "already running" in again.stdout
+    unknown = gameday("lab", "start", "kafka", "--lab-dir", str(lab_dir))
+    assert unknown.returncode == 2 and "no opt-in part named 'kafka'" in unknown.stderr
+    mount = str((lab_dir / "disk").resolve())
 
     # The supervisor crashes: its children are orphaned, `down` must still find them.
     supervisord_pid = int((lab_dir / "run" / "supervisord.pid").read_text())
@@ -79,7 +98,7 @@ def test_up_with_team_rules_status_crash_and_down_leave_nothing(
     orphans = lifecycle.leftover_pids(config)
     names = sorted(Path(f"/proc/{pid}/comm").read_text().strip() for pid in orphans)
     # redis hides the environment marker; the record has it
-    assert len(orphans) == 18, " ".join(names)
+    assert len(orphans) == 20, " ".join(names)
     crashed = json.loads(gameday("lab", "status", "--lab-dir", str(lab_dir), "--json").stdout)
     assert crashed["supervisor"].startswith("crashed")
 
@@ -88,6 +107,9 @@ def test_up_with_team_rules_status_crash_and_down_leave_nothing(
     assert "left behind" in stopped.stdout
     assert lifecycle.leftover_pids(config) == []
     assert not any(processes.alive(pid) for pid in orphans)
+    mounts = Path("/proc/self/mounts").read_text().split()
+    assert mount not in mounts, "the lab disk is still mounted"
+    assert not list(Path("/sys/fs/cgroup").rglob(f"gameday-lab-{ports.memory_hog}"))
     listening = [port for port in ports.all().values() if processes.port_in_use(port)]
     assert listening == []
 

@@ -44,7 +44,8 @@ def test_a_failing_promtool_unit_test_is_reported_even_when_promtool_exits_zero(
 ) -> None:
     for path in monitoring.lab_rule_files():
         (tmp_path / path.name).write_text(path.read_text())
-    document = yaml.safe_load(monitoring.lab_rule_test_files()[0].read_text())
+    lab_tests = next(p for p in monitoring.lab_rule_test_files() if p.name == "lab.rules.test.yml")
+    document = yaml.safe_load(lab_tests.read_text())
     wrong = document["tests"][0]["alert_rule_test"][1]
     wrong["exp_alerts"][0]["exp_labels"]["severity"] = "warning"  # the rule says critical
     broken = tmp_path / "broken.rules.test.yml"

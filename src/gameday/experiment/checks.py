@@ -6,6 +6,7 @@ InvalidInputError (exit 2) before anything is injected."""
 from __future__ import annotations
 
 import copy
+import importlib
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -41,7 +42,39 @@ def check_experiment(experiment: Experiment) -> Experiment:
             hint="see the Chaos Toolkit experiment format; `gameday validate` re-checks",
         ) from None
     _check_load(experiment)
+    _check_arguments(experiment)
     return experiment
+
+
+def _check_arguments(experiment: Experiment) -> None:
+    """An activity's module may name checks of its arguments' values (not only their
+    names, which chaoslib checks): `ARGUMENT_CHECKS = {"fill_disk": check_fill}`, each
+    raising ValueError with what is wrong and how to fix it. Values given as `${...}`
+    substitutions are checked at run time instead."""
+    for place, activity in _activities(experiment.document):
+        provider = as_mapping(activity.get("provider"))
+        module, func = provider.get("module"), provider.get("func")
+        if provider.get("type") != "python" or not isinstance(module, str):
+            continue
+        try:
+            checks = getattr(importlib.import_module(module), "ARGUMENT_CHECKS", {})
+        except ImportError:
+            continue  # chaoslib's validation has named a module that does not import
+        check = checks.get(func) if isinstance(checks, dict) else None
+        arguments = as_mapping(provider.get("arguments"))
+        if check is None or any(
+            isinstance(value, str) and "${" in value for value in arguments.values()
+        ):
+            continue
+        try:
+            check(arguments)
+        except ValueError as exc:
+            raise InvalidInputError(
+                f"{func}: {exc}",
+                source=str(experiment.path),
+                where=f"{place}.provider.arguments",
+                hint="fix the argument's value; `gameday validate` re-checks",
+            ) from None
 
 
 SECTIONS: dict[str, type] = {

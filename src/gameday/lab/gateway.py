@@ -27,6 +27,10 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from gameday.lab.config import HOST, LabConfig
+from gameday.lab.gateway_errors import DependencyUnavailable
+from gameday.lab.gateway_orders import add_order_routes
+from gameday.lab.gateway_quota_check import add_quota_check_routes
+from gameday.lab.release import ReleaseCollector, ReleaseSwitch, release_file
 
 logger = logging.getLogger("gameday.lab.gateway")
 
@@ -34,15 +38,8 @@ QUOTA_LIMIT = 1_000_000
 DEPENDENCY_TIMEOUT_S = 0.5
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 REPLICA_KEY: web.AppKey[str] = web.AppKey("replica", str)
+ETCD_SESSION_KEY: web.AppKey[ClientSession] = web.AppKey("etcd_session", ClientSession)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class DependencyUnavailable(Exception):
-    """A backend (Redis, etcd) did not answer in time."""
-
-    def __init__(self, dependency: str, reason: str) -> None:
-        super().__init__(f"{dependency}: {reason}")
-        self.dependency = dependency
 
 
 class GatewayMetrics:
@@ -69,7 +66,7 @@ class GatewayMetrics:
             ["dependency"],
             registry=self.registry,
         )
-        for dependency in ("redis", "etcd"):
+        for dependency in ("redis", "etcd", "postgres"):
             self.dependency_errors.labels(dependency=dependency)
 
 
@@ -119,7 +116,9 @@ def _b64(text: str) -> str:
 
 def build_app(config: LabConfig, replica: int) -> web.Application:
     metrics = GatewayMetrics(f"gateway-{replica}")
-    app = web.Application(middlewares=[_metrics_middleware(metrics)])
+    release = ReleaseSwitch(release_file(config.run))
+    metrics.registry.register(ReleaseCollector(release))
+    app = web.Application(middlewares=[_metrics_middleware(metrics, release)])
     app[REPLICA_KEY] = f"gateway-{replica}"
     redis_client = aioredis.Redis(
         host=HOST,
@@ -136,10 +135,10 @@ def build_app(config: LabConfig, replica: int) -> web.Application:
     async def on_startup(_: web.Application) -> None:
         session = ClientSession(timeout=ClientTimeout(total=DEPENDENCY_TIMEOUT_S * 2))
         holder["etcd"] = EtcdKV(session, config.etcd_endpoints)
-        app["etcd_session"] = session
+        app[ETCD_SESSION_KEY] = session
 
     async def on_cleanup(_: web.Application) -> None:
-        await app["etcd_session"].close()
+        await app[ETCD_SESSION_KEY].close()
         await redis_client.aclose()
 
     app.on_startup.append(on_startup)
@@ -194,10 +193,14 @@ def build_app(config: LabConfig, replica: int) -> web.Application:
     app.router.add_get("/api/config/{key}", config_read)
     app.router.add_put("/api/config/{key}", config_write)
     app.router.add_get("/metrics", metrics_endpoint)
+    add_order_routes(app, config, metrics)
+    add_quota_check_routes(app, config, metrics)
     return app
 
 
-def _metrics_middleware(metrics: GatewayMetrics) -> Callable[..., Awaitable[web.StreamResponse]]:
+def _metrics_middleware(
+    metrics: GatewayMetrics, release: ReleaseSwitch
+) -> Callable[..., Awaitable[web.StreamResponse]]:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path == "/metrics":
@@ -205,8 +208,14 @@ def _metrics_middleware(metrics: GatewayMetrics) -> Callable[..., Awaitable[web.
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "unmatched"
         started = time.perf_counter()
+        response: web.StreamResponse
         try:
-            response = await handler(request)
+            if request.path.startswith("/api/") and release.fails_next():
+                # The bad release's bug: this request fails inside the gateway itself.
+                name = release.current().name
+                response = web.json_response({"error": f"release {name} failed"}, status=500)
+            else:
+                response = await handler(request)
         except DependencyUnavailable as exc:
             metrics.dependency_errors.labels(dependency=exc.dependency).inc()
             response = web.json_response(

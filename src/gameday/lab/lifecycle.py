@@ -18,6 +18,7 @@ from gameday.lab.config import LabConfig
 from gameday.lab.extras import runtime as extras
 from gameday.lab.extras.registry import choose_extras
 from gameday.lab.parts import lab_parts
+from gameday.lab.release import release_file
 from gameday.lab.replica_state import is_paused, read_restarts
 from gameday.lab.supervisor import Part, ProcessInfo, SupervisorClient, render_config
 from gameday.observe.prometheus import Prometheus, TargetHealth
@@ -115,6 +116,7 @@ def _prepare(config: LabConfig, parts: list[Part], team: team_rules.RulesRecord)
     for directory in (config.logs, config.run, config.data / "redis", config.directory / "config"):
         directory.mkdir(parents=True, exist_ok=True)
     (config.run / "restarts.json").unlink(missing_ok=True)
+    release_file(config.run).unlink(missing_ok=True)  # a fresh lab serves the baseline
     config.load_targets_file.write_text("[]\n")
     extras.reset(config)
     config.save()

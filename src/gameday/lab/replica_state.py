@@ -18,7 +18,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from prometheus_client import REGISTRY, start_http_server
@@ -26,6 +26,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from gameday.lab.config import HOST, LabConfig
+from gameday.lab.extras.runtime import optional_groups, started_extras
 from gameday.lab.processes import record_pids
 from gameday.lab.supervisor import ProcessInfo, SupervisorClient
 
@@ -78,17 +79,22 @@ class RestartCounter:
 
 
 class ReplicaStateCollector(Collector):
-    """:param deployments: the parts to export (empty: every part of the lab)"""
+    """:param deployments: the parts to export (empty: every part of the lab)
+    :param not_started: the supervisor groups of opt-in parts not started (read at each
+        scrape): like a Deployment never applied, they are no deployment at all, not
+        one with 0 of 1 replicas available"""
 
     def __init__(
         self,
         supervisor: SupervisorClient,
         restarts: RestartCounter,
         deployments: tuple[str, ...] = (),
+        not_started: Callable[[], set[str]] = set,
     ) -> None:
         self._supervisor = supervisor
         self._restarts = restarts
         self._deployments = frozenset(deployments)
+        self._not_started = not_started
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         try:
@@ -125,7 +131,10 @@ class ReplicaStateCollector(Collector):
             labels=["namespace", "pod", "container"],
         )
         groups: dict[str, list[ProcessInfo]] = {}
+        hidden = self._not_started()
         for info in processes:
+            if info["group"] in hidden:
+                continue
             if not self._deployments or info["group"] in self._deployments:
                 groups.setdefault(info["group"], []).append(info)
         for group, members in sorted(groups.items()):
@@ -165,7 +174,13 @@ def main() -> None:
     config = LabConfig.load(args.lab_config)
     supervisor = SupervisorClient(config.supervisor_url, timeout=2.0)
     counter = RestartCounter(restarts_file(config))
-    REGISTRY.register(ReplicaStateCollector(supervisor, counter, config.deployments))
+    optional = optional_groups(config)
+
+    def not_started() -> set[str]:
+        started = set(started_extras(config))
+        return {group for group, part in optional.items() if part not in started}
+
+    REGISTRY.register(ReplicaStateCollector(supervisor, counter, config.deployments, not_started))
     start_http_server(config.ports.replica_state, addr=HOST)
     # Poll between scrapes too, so a replica killed and restarted within one
     # scrape interval is still counted, and a replacement's PID is recorded.

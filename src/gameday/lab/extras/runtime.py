@@ -9,7 +9,9 @@ so status, health checks and `lab down` know.
 
 from __future__ import annotations
 
+import glob
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -139,6 +141,7 @@ def start_extras(
         if already:
             continue
         progress(f"starting opt-in part {extra.name}")
+        _check_binaries(extra)
         extra.prepare(config)
         for group in groups:
             client.start_group(group)
@@ -154,6 +157,16 @@ def start_extras(
         _wait_scraped(config, [job.name for job in jobs], extra.name)
         started.append(extra.name)
     return started
+
+
+def _check_binaries(extra: Extra) -> None:
+    for binary, package in extra.binaries.items():
+        if shutil.which(binary) is None and not glob.glob(binary):
+            raise LabError(
+                f"{binary!r} not found (the {extra.name} part needs it)",
+                part=extra.name,
+                hint=f"install it: apt-get install -y --no-install-recommends {package}",
+            )
 
 
 def _wait_running(
