@@ -104,6 +104,66 @@ def broken_rule(lab: LabConfig, alert: str, old: str, new: str) -> Iterator[Path
         reload(original, lambda query: query == as_written)
 
 
+def assert_experiment_passes(
+    lab: LabConfig, experiment: str, report_dir: Path, pages: dict[str, str], timeout: int = 300
+) -> dict[str, Any]:
+    """Run a shipped experiment and check what every one promises: exit 0, every
+    expectation met, each alert of `pages` measured and delivered to its receiver (and no
+    other), an MTTR, the fault applied and the remediation done; then the lab is healthy."""
+    done = run_gameday(
+        lab, "run", "-q", experiment, "--report-dir", str(report_dir), timeout=timeout
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = result_of(report_dir)
+    assert result["status"] == "passed"
+    assert all(e["passed"] for e in result["expectations"]), result["expectations"]
+    measured = result["measurements"]
+    assert sorted(measured["mttd_s"]) == sorted(pages)
+    assert sorted(measured["time_to_notify_s"]) == sorted(pages)
+    assert measured["mttr_s"] is not None
+    delivered = {
+        (e["alert"], e["receiver"])
+        for e in result["expectations"]
+        if e["kind"] == "notification_delivered" and e["passed"]
+    }
+    assert set(pages.items()) <= delivered, delivered
+    kinds = [event["kind"] for event in result["timeline"]]
+    for kind in ("steady_state_met", "fault_applied", "remediation_completed"):
+        assert kind in kinds, kind
+    assert_lab_healthy(lab)
+    return result
+
+
+def assert_fails_naming_the_alert(
+    lab: LabConfig,
+    experiment: str,
+    report_dir: Path,
+    broken: tuple[str, str, str],
+    timeout: int = 300,
+) -> dict[str, Any]:
+    """Run a shipped experiment with one alert's rule broken (`broken`: alert, old, new,
+    as `broken_rule` takes them, e.g. a threshold it can never cross): exit 1, the run
+    failed, the alert's own expectation says it did not fire and why, the fault reverted
+    anyway and the lab healthy."""
+    alert = broken[0]
+    with broken_rule(lab, *broken):
+        done = run_gameday(
+            lab, "run", "-q", experiment, "--report-dir", str(report_dir), timeout=timeout
+        )
+    assert done.returncode == 1, done.stdout + done.stderr
+    result = result_of(report_dir)
+    assert result["status"] == "failed"
+    fires = next(
+        e for e in result["expectations"] if e["kind"] == "alert_fires" and e["alert"] == alert
+    )
+    assert not fires["passed"]
+    assert fires["message"].startswith(f"{alert} did not fire within "), fires["message"]
+    assert alert not in result["measurements"]["mttd_s"]
+    assert "fault_reverted" in [event["kind"] for event in result["timeline"]]
+    assert_lab_healthy(lab)
+    return result
+
+
 def run_until_fault(
     lab: LabConfig, experiment: str, report_dir: Path
 ) -> tuple[subprocess.Popen[str], list[str]]:

@@ -8,18 +8,20 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import pytest
 from tests.lab_runs import (
+    assert_experiment_passes,
+    assert_fails_naming_the_alert,
     assert_lab_healthy,
-    broken_rule,
     interrupt_during_fault,
-    result_of,
-    run_gameday,
 )
 
 from gameday.lab.config import LabConfig
 from gameday.lab.extras import disk
 from gameday.observe.polling import poll_until
 from gameday.observe.prometheus import Prometheus
+
+pytestmark = pytest.mark.seed_failures
 
 EXPERIMENT = "seed-failures/disk-fill"
 ALERTS = {"HighDiskUsage": "team-chat", "StorageNearFull": "team-chat"}
@@ -66,38 +68,10 @@ def assert_only_the_lab_mount_is_kept(lab: LabConfig) -> None:
 
 
 def test_disk_fill_passes_on_the_lab(lab: LabConfig, tmp_path: Path) -> None:
-    done = run_gameday(
-        lab,
-        "run",
-        "-q",
-        f"experiments/{EXPERIMENT}.yaml",
-        "--report-dir",
-        str(tmp_path),
-        timeout=SLOW_RUN_S,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    result = result_of(tmp_path)
-    assert result["status"] == "passed"
-    assert all(e["passed"] for e in result["expectations"]), result["expectations"]
-    measured = result["measurements"]
-    assert sorted(measured["mttd_s"]) == sorted(ALERTS)
-    assert sorted(measured["time_to_notify_s"]) == sorted(ALERTS)
-    assert measured["mttr_s"] is not None
-    delivered = {
-        (e["alert"], e["receiver"])
-        for e in result["expectations"]
-        if e["kind"] == "notification_delivered"
-    }
-    assert delivered == set(ALERTS.items())
-    kinds = [event["kind"] for event in result["timeline"]]
-    for kind in ("steady_state_met", "fault_applied", "remediation_completed", "slo_restored"):
-        assert kind in kinds, kind
-    state = _state(lab)
-    print(
-        f"disk-fill ({state.mode}): MTTD {measured['mttd_s']} "
-        f"notify {measured['time_to_notify_s']} MTTR {measured['mttr_s']}"
-    )
-    assert_lab_healthy(lab)
+    path = f"experiments/{EXPERIMENT}.yaml"
+    result = assert_experiment_passes(lab, path, tmp_path, ALERTS, timeout=SLOW_RUN_S)
+    assert "slo_restored" in [event["kind"] for event in result["timeline"]]
+    print(f"disk-fill ({_state(lab).mode}): {result['measurements']}")
     assert_fault_gone(lab)
     assert_only_the_lab_mount_is_kept(lab)
 
@@ -105,31 +79,16 @@ def test_disk_fill_passes_on_the_lab(lab: LabConfig, tmp_path: Path) -> None:
 def test_disk_fill_fails_naming_the_alert_when_its_rule_cannot_fire(
     lab: LabConfig, tmp_path: Path
 ) -> None:
-    with broken_rule(lab, "HighDiskUsage", "< 0.1", "< -1"):
-        done = run_gameday(
-            lab,
-            "run",
-            "-q",
-            f"experiments/{EXPERIMENT}.yaml",
-            "--report-dir",
-            str(tmp_path),
-            timeout=SLOW_RUN_S,
-        )
-    assert done.returncode == 1, done.stdout + done.stderr
-    result = result_of(tmp_path)
-    assert result["status"] == "failed"
+    path = f"experiments/{EXPERIMENT}.yaml"
+    broken = ("HighDiskUsage", "< 0.1", "< -1")
+    result = assert_fails_naming_the_alert(lab, path, tmp_path, broken, timeout=SLOW_RUN_S)
     failed = [e for e in result["expectations"] if not e["passed"]]
-    fires = next(e for e in failed if e["kind"] == "alert_fires")
-    assert fires["alert"] == "HighDiskUsage", failed
-    assert fires["message"].startswith("HighDiskUsage did not fire within 30s"), fires
     # Only that alert fails (and the MTTR, when its probes' overtime delays the remediation).
     assert {e["alert"] for e in failed} <= {"HighDiskUsage", None}, failed
     assert all(e["alert"] or e["kind"] == "slo_restored" for e in failed), failed
     passed = {(e["kind"], e["alert"]) for e in result["expectations"] if e["passed"]}
     assert ("alert_fires", "StorageNearFull") in passed
     assert ("notification_delivered", "StorageNearFull") in passed
-    assert "fault_reverted" in [event["kind"] for event in result["timeline"]]
-    assert_lab_healthy(lab)
     assert_fault_gone(lab)
 
 

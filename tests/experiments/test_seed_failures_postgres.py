@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import requests
 from tests.lab_runs import (
+    assert_experiment_passes,
+    assert_fails_naming_the_alert,
     assert_lab_healthy,
-    broken_rule,
     interrupt_during_fault,
-    result_of,
     run_gameday,
     run_until_fault,
 )
@@ -25,6 +25,8 @@ from gameday.lab.config import LabConfig
 from gameday.lab.extras import postgres
 from gameday.lab.supervisor import SupervisorClient
 from gameday.observe.polling import poll_until
+
+pytestmark = pytest.mark.seed_failures
 
 EXPERIMENTS = {
     "postgres-down": {"PostgresDown": "oncall-pager", "DatabaseConnectionFailures": "oncall-pager"},
@@ -83,29 +85,8 @@ def assert_fault_in_effect(lab: LabConfig, name: str) -> None:
 
 @pytest.mark.parametrize("name", list(EXPERIMENTS))
 def test_postgres_experiment_passes_on_the_lab(lab: LabConfig, tmp_path: Path, name: str) -> None:
-    done = run_gameday(lab, "run", "-q", path_of(name), "--report-dir", str(tmp_path), timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-    result = result_of(tmp_path)
-    assert result["status"] == "passed"
-    assert all(e["passed"] for e in result["expectations"]), result["expectations"]
-    measured = result["measurements"]
-    assert sorted(measured["mttd_s"]) == sorted(EXPERIMENTS[name])
-    assert sorted(measured["time_to_notify_s"]) == sorted(EXPERIMENTS[name])
-    assert measured["mttr_s"] is not None
-    delivered = {
-        (e["alert"], e["receiver"])
-        for e in result["expectations"]
-        if e["kind"] == "notification_delivered"
-    }
-    assert delivered == set(EXPERIMENTS[name].items())
-    kinds = [event["kind"] for event in result["timeline"]]
-    for kind in ("steady_state_met", "fault_applied", "remediation_completed", "slo_restored"):
-        assert kind in kinds, kind
-    print(
-        f"{name}: MTTD {measured['mttd_s']} notify {measured['time_to_notify_s']} "
-        f"MTTR {measured['mttr_s']}"
-    )
-    assert_lab_healthy(lab)
+    result = assert_experiment_passes(lab, path_of(name), tmp_path, EXPERIMENTS[name])
+    assert "slo_restored" in [event["kind"] for event in result["timeline"]]
     assert_fault_gone(lab)
 
 
@@ -113,24 +94,9 @@ def test_postgres_experiment_passes_on_the_lab(lab: LabConfig, tmp_path: Path, n
 def test_postgres_experiment_fails_naming_its_alert_when_the_rule_cannot_fire(
     lab: LabConfig, tmp_path: Path, name: str
 ) -> None:
-    alert, old, new = BROKEN[name]
-    with broken_rule(lab, alert, old, new):
-        done = run_gameday(
-            lab, "run", "-q", path_of(name), "--report-dir", str(tmp_path), timeout=300
-        )
-    assert done.returncode == 1, done.stdout + done.stderr
-    result = result_of(tmp_path)
-    assert result["status"] == "failed"
-    fires = next(
-        e for e in result["expectations"] if e["kind"] == "alert_fires" and e["alert"] == alert
-    )
-    assert not fires["passed"]
-    assert fires["message"].startswith(f"{alert} did not fire within "), fires["message"]
+    result = assert_fails_naming_the_alert(lab, path_of(name), tmp_path, BROKEN[name])
+    fires = next(e for e in result["expectations"] if e["alert"] == BROKEN[name][0])
     assert "never pending" in fires["message"], fires["message"]
-    assert alert not in result["measurements"]["mttd_s"]
-    kinds = [event["kind"] for event in result["timeline"]]
-    assert "fault_reverted" in kinds
-    assert_lab_healthy(lab)
     assert_fault_gone(lab)
 
 

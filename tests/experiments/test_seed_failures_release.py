@@ -8,16 +8,18 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import pytest
 from tests.lab_runs import (
+    assert_experiment_passes,
+    assert_fails_naming_the_alert,
     assert_lab_healthy,
-    broken_rule,
     interrupt_during_fault,
-    result_of,
-    run_gameday,
 )
 
 from gameday.lab.config import LabConfig
 from gameday.lab.release import BASELINE, read_release, release_file
+
+pytestmark = pytest.mark.seed_failures
 
 EXPERIMENT = "experiments/seed-failures/bad-deploy.yaml"
 PAGES = {"BadDeployRollback": "oncall-pager", "HighErrorRate": "oncall-pager"}
@@ -31,38 +33,20 @@ def assert_rolled_back(lab: LabConfig) -> None:
 def test_bad_deploy_passes_and_the_rollback_restores_the_slo(
     lab: LabConfig, tmp_path: Path
 ) -> None:
-    done = run_gameday(lab, "run", "-q", EXPERIMENT, "--report-dir", str(tmp_path))
-    assert done.returncode == 0, done.stdout + done.stderr
-    result = result_of(tmp_path)
-    assert result["status"] == "passed"
-    measured = result["measurements"]
-    assert sorted(measured["mttd_s"]) == sorted(PAGES)
-    assert sorted(measured["time_to_notify_s"]) == sorted(PAGES)
-    assert measured["mttr_s"] is not None and measured["mttr_s"] <= 60
-    delivered = {
-        (e["alert"], e["receiver"])
-        for e in result["expectations"]
-        if e["kind"] == "notification_delivered"
-    }
-    assert delivered == set(PAGES.items())
+    result = assert_experiment_passes(lab, EXPERIMENT, tmp_path, PAGES)
+    assert result["measurements"]["mttr_s"] <= 60
     assert_rolled_back(lab)
-    assert_lab_healthy(lab)
 
 
 def test_a_trigger_with_a_wrong_threshold_fails_the_run_and_says_so(
     lab: LabConfig, tmp_path: Path
 ) -> None:
     # 50 % instead of 1 %: a release failing 30 % of requests never trips it.
-    with broken_rule(lab, "BadDeployRollback", ") > 0.01", ") > 0.5"):
-        done = run_gameday(lab, "run", "-q", EXPERIMENT, "--report-dir", str(tmp_path))
-    assert done.returncode == 1, done.stdout + done.stderr
-    result = result_of(tmp_path)
-    assert result["status"] == "failed"
+    broken = ("BadDeployRollback", ") > 0.01", ") > 0.5")
+    result = assert_fails_naming_the_alert(lab, EXPERIMENT, tmp_path, broken)
     failed = [e for e in result["expectations"] if not e["passed"]]
-    assert failed and failed[0]["alert"] == "BadDeployRollback", failed
-    assert "did not fire" in failed[0]["message"], failed[0]
+    assert failed[0]["alert"] == "BadDeployRollback", failed
     assert_rolled_back(lab)
-    assert_lab_healthy(lab)
 
 
 def test_ctrl_c_during_the_bad_deploy_rolls_back(lab: LabConfig, tmp_path: Path) -> None:

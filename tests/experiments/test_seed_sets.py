@@ -116,12 +116,41 @@ def test_creto_rules_are_the_runbooks_as_written() -> None:
     assert any("3.3 Alert Definitions with Thresholds" in line for line in header)
 
 
-def test_creto_profile_maps_only_the_namespace_of_redisdown_and_poddown() -> None:
+def test_creto_profile_maps_only_the_namespace_of_the_rules_it_runs_as_written() -> None:
     profile = read_profile(SETS / "creto" / "profile.yaml")
     assert profile.labels == {"namespace": {"creto-enablement": "lab"}}
-    assert "RedisDown" not in profile.adapted and "PodDown" not in profile.adapted
+    as_written = {"RedisDown", "PodDown", "DatabaseConnectionFailures", "MemoryPressure"}
+    assert not as_written & set(profile.adapted)
     assert "gateway_requests_total" in profile.adapted["HighErrorRate"].expr
     assert "gRPC" in profile.adapted["HighErrorRate"].why
+    # QuotaCheckSlow keeps Creto's expression; only its 10 µs threshold becomes 250 ms
+    rules = {rule.name: rule for rule in load_rule_file(SETS / "creto" / "rules.yml")}
+    written = "".join(rules["QuotaCheckSlow"].expr.split())
+    assert written.endswith(">0.00001")
+    adapted = "".join(profile.adapted["QuotaCheckSlow"].expr.split())
+    assert adapted == written.replace(">0.00001", ">0.25")
+
+
+LAB_PARTS = "gameday.chaos.lab.parts"
+LOAD = "gameday.chaos.load.control"
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_an_experiment_on_an_opt_in_part_starts_it_before_its_load(system: str) -> None:
+    for experiment in find_experiments(SETS / system):
+        document = yaml.safe_load(experiment.path.read_text(encoding="utf-8"))
+        modules = [control["provider"]["module"] for control in document.get("controls", [])]
+        if LAB_PARTS in modules:
+            assert modules[:2] == [LAB_PARTS, LOAD], experiment.path
+
+
+@pytest.mark.parametrize("plan", sorted(SETS.glob("*/plan.yaml")), ids=lambda p: p.parent.name)
+def test_a_sets_plan_runs_every_experiment_of_the_set_under_its_own_load(plan: Path) -> None:
+    document = yaml.safe_load(plan.read_text(encoding="utf-8"))
+    # a plan's load would replace each experiment's locustfile (orders, quota checks)
+    assert "load" not in document
+    names = {experiment.path.name for experiment in find_experiments(plan.parent)}
+    assert sorted(document["experiments"]) == sorted(names)
 
 
 _LINE = re.compile(r"^\s*# line (\d+): ")

@@ -10,12 +10,19 @@ from chaoslib.exceptions import ActivityFailed
 
 from gameday.chaos.expectations import seconds_since, settle, watch_from
 from gameday.context import RunContext
-from gameday.model import Expectation
+from gameday.model import EventKind, Expectation
 from gameday.observe.prometheus import Prometheus
 from gameday.verify import expectations as verdicts
 from gameday.verify.slo import Objective
 
 POLL_S = 0.5
+# Prometheus needs a scrape (1 s in the lab) to see a change, and the window's points are
+# aligned to whole seconds: a sample younger than that is not in the window yet. So a
+# restoration is not judged until this long after the last change the run made (the
+# fault, its revert, the remediation): else the window, not yet showing the fault's last
+# sample, could pass the instant after a quick remediation.
+SETTLE_AFTER_CHANGE_S = 2.0
+CHANGES: tuple[EventKind, ...] = ("fault_applied", "fault_reverted", "remediation_completed")
 Values = list[tuple[Objective, float | None]]
 
 
@@ -80,10 +87,13 @@ def await_restored(
     fault, reference = context.reference_time()
     started = seconds_since(fault)
     last: list[Values] = []
+    changed = [moment for kind in CHANGES if (moment := context.timeline.time_of(kind))]
 
     def held() -> Values | None:
         values = evaluate(prometheus, wanted, window_s)
         last[:] = [values]
+        if changed and seconds_since(max(changed)) < SETTLE_AFTER_CHANGE_S:
+            return None  # seen (for the verdict's "still"), not yet judged restored
         return None if violations(values) else values
 
     polled = watch_from(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from chaoslib.exceptions import ActivityFailed
 
+from gameday.chaos.objective_checks import SETTLE_AFTER_CHANGE_S
 from gameday.chaos.promql.probes import query_holds, query_restored
 from gameday.context import RunContext
 from gameday.lab.config import LabConfig
@@ -88,6 +89,17 @@ def test_restored_measures_mttr_from_the_fault(target: dict[str, Any], recorded:
     assert "2.00% (target <= 5.00%)" in recorded.expectations[0]["message"]
     mttr = measurements(recorded.expectations)["mttr_s"]
     assert mttr is not None and mttr == pytest.approx(found["mttr_s"], abs=0.01)
+
+
+def test_restoration_is_not_judged_before_prometheus_can_see_the_last_change(
+    target: dict[str, Any], recorded: Timeline
+) -> None:
+    # A remediation a moment ago: the window may not show the fault's last sample yet, so
+    # an objective that looks met at once is judged only after a scrape and an alignment.
+    recorded.record("fault_applied", "a fault", datetime.now(UTC) - timedelta(seconds=3))
+    recorded.record("remediation_completed", "fixed")
+    found = query_restored("vector(1)", min=1, within_s=30, window_s=1, configuration=target)
+    assert 3 + SETTLE_AFTER_CHANGE_S <= found["mttr_s"] < 3 + SETTLE_AFTER_CHANGE_S + 3
 
 
 def test_not_restored_in_time_fails_with_the_last_value(
