@@ -30,6 +30,7 @@ from pathlib import Path
 
 from gameday.lab import lifecycle
 from gameday.lab.config import LabConfig, LabPorts, load_running_config, resolve_lab_dir
+from gameday.lab.extras.runtime import expected_to_run
 from gameday.lab.processes import alive
 from gameday.lab.supervisor import SupervisorClient
 from gameday.observe.prometheus import Prometheus
@@ -59,7 +60,11 @@ def load_pids(report_dir: Path) -> list[int]:
 def problems(lab: LabConfig, report_dir: Path, settle_s: float) -> list[str]:
     """What is not healthy once the alerts had `settle_s` seconds to resolve."""
     found: list[str] = []
-    states = {i["name"]: i["statename"] for i in SupervisorClient(lab.supervisor_url).processes()}
+    states = {
+        i["name"]: i["statename"]
+        for i in SupervisorClient(lab.supervisor_url).processes()
+        if expected_to_run(lab, i["group"])
+    }
     found += [f"{name} {state}" for name, state in states.items() if state != "RUNNING"]
     found += [f"fault left: {entry['fault']}" for entry in fault_ledger(lab).entries()]
     found += [f"load pid {pid} alive" for pid in load_pids(report_dir) if alive(pid)]

@@ -19,7 +19,7 @@ import requests
 import yaml
 
 from gameday.lab.config import LabConfig
-from gameday.lab.extras.runtime import optional_groups, started_extras
+from gameday.lab.extras.runtime import expected_to_run
 from gameday.lab.processes import alive
 from gameday.lab.supervisor import SupervisorClient
 from gameday.observe.polling import poll_until
@@ -53,12 +53,10 @@ def result_of(report_dir: Path) -> dict[str, Any]:
 def assert_lab_healthy(lab: LabConfig) -> None:
     """Every process runs (an opt-in part only once started) and no fault is left."""
     supervisor = SupervisorClient(lab.supervisor_url)
-    optional = optional_groups(lab)
-    started = started_extras(lab)
     states = {
         info["name"]: info["statename"]
         for info in supervisor.processes()
-        if info["group"] not in optional or optional[info["group"]] in started
+        if expected_to_run(lab, info["group"])
     }
     assert all(state == "RUNNING" for state in states.values()), states
     assert fault_ledger(lab).entries() == []

@@ -231,3 +231,10 @@ def release_all(config: LabConfig, *, progress: Progress = _quiet) -> list[str]:
             problems.append(f"{extra.name}: {exc}")
             progress(f"could not release {extra.name}: {exc}")
     return problems
+
+
+def expected_to_run(config: LabConfig, group: str) -> bool:
+    """Whether a supervisor group should be running: every part of the lab, and an opt-in
+    part's groups once that part was started."""
+    optional = optional_groups(config)
+    return group not in optional or optional[group] in started_extras(config)
