@@ -62,13 +62,15 @@ def nats_conf(config: LabConfig) -> str:
     )
 
 
+OWN_HINT = "reinstall gameday (it needs nats-py: pip install nats-py)"
+
+
 def _python(module: str, config: LabConfig, *args: str) -> list[str]:
     return [sys.executable, "-m", module, "--lab-config", str(config.config_file), *args]
 
 
 def parts(config: LabConfig) -> list[Part]:
     ports = config.ports
-    own = "reinstall gameday (it needs nats-py: pip install nats-py)"
     return [
         Part(
             name="nats",
@@ -84,51 +86,31 @@ def parts(config: LabConfig) -> list[Part]:
                 ),
             ),
         ),
-        Part(
-            name="queue-exporter",
-            binary=sys.executable,
-            install_hint=own,
-            programs=(
-                Program(
-                    name="queue-exporter",
-                    command=_python("gameday.lab.queue_exporter", config),
-                    address=f"{HOST}:{ports.queue_exporter}",
-                    priority=300,
-                    stop_wait_s=5,
-                ),
-            ),
+        _python_part("queue-exporter", config, ports.queue_exporter, priority=300),
+        _python_part(
+            "queue-producer", config, ports.queue_producer, "--rate", f"{PRODUCER_RATE:g}"
         ),
-        Part(
-            name="queue-producer",
-            binary=sys.executable,
-            install_hint=own,
-            programs=(
-                Program(
-                    name="queue-producer",
-                    command=_python(
-                        "gameday.lab.queue_producer", config, "--rate", f"{PRODUCER_RATE:g}"
-                    ),
-                    address=f"{HOST}:{ports.queue_producer}",
-                    priority=400,
-                    stop_wait_s=5,
-                ),
-            ),
-        ),
-        Part(
-            name="queue-consumer",
-            binary=sys.executable,
-            install_hint=own,
-            programs=(
-                Program(
-                    name="queue-consumer",
-                    command=_python("gameday.lab.queue_consumer", config),
-                    address=f"{HOST}:{ports.queue_consumer}",
-                    priority=400,
-                    stop_wait_s=5,
-                ),
-            ),
-        ),
+        _python_part("queue-consumer", config, ports.queue_consumer),
     ]
+
+
+def _python_part(name: str, config: LabConfig, port: int, *args: str, priority: int = 400) -> Part:
+    """One of the part's own Python programs (`gameday.lab.queue_<role>`), one replica."""
+    module = "gameday.lab." + name.replace("-", "_")
+    return Part(
+        name=name,
+        binary=sys.executable,
+        install_hint=OWN_HINT,
+        programs=(
+            Program(
+                name=name,
+                command=_python(module, config, *args),
+                address=f"{HOST}:{port}",
+                priority=priority,
+                stop_wait_s=5,
+            ),
+        ),
+    )
 
 
 def scrape_jobs(config: LabConfig) -> list[ScrapeJob]:
