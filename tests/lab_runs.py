@@ -18,9 +18,11 @@ from typing import Any
 import requests
 import yaml
 
-from gameday.lab.config import LabConfig
+from gameday.lab import lifecycle
+from gameday.lab.config import LabConfig, LabPorts
 from gameday.lab.extras.runtime import expected_to_run
 from gameday.lab.processes import alive
+from gameday.lab.profile import read_profile
 from gameday.lab.supervisor import SupervisorClient
 from gameday.observe.polling import poll_until
 from gameday.observe.prometheus import Prometheus
@@ -31,6 +33,17 @@ REPO = Path(__file__).resolve().parents[1]
 
 def gameday_env(lab: LabConfig) -> dict[str, str]:
     return dict(os.environ, GAMEDAY_LAB_DIR=str(lab.directory))
+
+
+@contextlib.contextmanager
+def profile_lab(profile: Path, directory: Path, base_port: int) -> Iterator[LabConfig]:
+    """A lab of its own started with a seed set's profile, stopped whatever happens."""
+    config = read_profile(profile).lab_config(directory, LabPorts.from_base(base_port))
+    try:
+        lifecycle.up(config)
+        yield config
+    finally:
+        lifecycle.down(config)
 
 
 def run_gameday(lab: LabConfig, *args: str, timeout: int = 180) -> subprocess.CompletedProcess[str]:

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.lab_runs import assert_lab_healthy, result_of, run_gameday
+from tests.lab_runs import assert_lab_healthy, profile_lab, result_of, run_gameday
 
 from gameday.lab import lifecycle
-from gameday.lab.config import LabConfig, LabPorts
+from gameday.lab.config import LabConfig
 from gameday.lab.profile import read_profile
 from gameday.observe.prometheus import Prometheus
 
@@ -35,14 +35,9 @@ pytestmark = pytest.mark.lab
 
 @pytest.fixture(scope="module")
 def creto_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabConfig]:
-    profile = read_profile(CRETO / "profile.yaml")
     directory = Path(tmp_path_factory.mktemp("creto-lab"))
-    config = profile.lab_config(directory, LabPorts.from_base(BASE_PORT))
-    try:
-        lifecycle.up(config)
+    with profile_lab(CRETO / "profile.yaml", directory, BASE_PORT) as config:
         yield config
-    finally:
-        lifecycle.down(config)
 
 
 def _run(lab: LabConfig, experiment: str, report_dir: Path) -> dict[str, Any]:

@@ -16,10 +16,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tests.lab_runs import assert_lab_healthy, result_of, run_gameday
+from tests.lab_runs import assert_lab_healthy, profile_lab, result_of, run_gameday
 
-from gameday.lab import lifecycle
-from gameday.lab.config import LabConfig, LabPorts
+from gameday.lab.config import LabConfig
 from gameday.lab.profile import read_profile
 from gameday.observe.prometheus import Prometheus
 
@@ -40,14 +39,9 @@ ON_PARTS = {
 
 @pytest.fixture(scope="module")
 def verolux_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabConfig]:
-    profile = read_profile(VEROLUX / "profile.yaml")
     directory = Path(tmp_path_factory.mktemp("verolux-lab"))
-    config = profile.lab_config(directory, LabPorts.from_base(BASE_PORT))
-    try:
-        lifecycle.up(config)
+    with profile_lab(VEROLUX / "profile.yaml", directory, BASE_PORT) as config:
         yield config
-    finally:
-        lifecycle.down(config)
 
 
 def test_the_opt_in_parts_answer_verolux_alerts(verolux_lab: LabConfig, tmp_path: Path) -> None:
